@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Real hardware:   make modules            (against the running kernel)
+#                  make modules KDIR=...   (against other headers)
+#                  make tests              (static test binaries in build/tests)
+# QEMU harness:    make check [KERNELS="7.3 6.12"]   make demo   make shell
+#
+# Kbuild lists the modules; this file only drives the builds.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNELS ?= 7.3
+BUILD := build
+
+CC ?= gcc
+TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
+TEST_LDFLAGS := -static
+TESTS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,\
+	   $(filter-out userspace-tests/ktap.c,$(wildcard userspace-tests/*.c)))
+
+.PHONY: all modules modules_install clean tests check demo shell
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+tests: $(TESTS)
+
+$(BUILD)/tests/%: userspace-tests/%.c userspace-tests/ktap.c userspace-tests/ktap.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< userspace-tests/ktap.c $(TEST_LDFLAGS)
+
+check: tests
+	scripts/check --mode check $(KERNELS)
+
+demo: tests
+	scripts/check --mode demo $(lastword $(KERNELS))
+
+shell: tests
+	scripts/check --mode shell $(lastword $(KERNELS))
+
+clean:
+	rm -rf $(BUILD)
+	find drivers \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
+		-name '*.mod.c' -o -name '.*.cmd' \) -delete
+	rm -f Module.symvers modules.order .module-common.o

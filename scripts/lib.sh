@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the tooling in scripts/. Sourced, never run.
+# shellcheck shell=bash
+
+set -euo pipefail
+
+MMP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MMP_CACHE=${MMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmap-prepare-drivers}
+MMP_MIRROR=${MMP_MIRROR:-http://deb.debian.org/debian}
+MMP_SECURITY_MIRROR=${MMP_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+MMP_KEYRING=${MMP_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
+# Free space a cold run needs in the cache: chroots, headers, kernel images.
+MMP_MIN_FREE_MB=${MMP_MIN_FREE_MB:-3072}
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+say() {
+	echo "==> $*" >&2
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || die "$1 needs root (chroot, debootstrap); run as root or with sudo"
+}
+
+# need_tool TOOL PACKAGE: fail with the package that provides a missing tool.
+need_tool() {
+	command -v "$1" >/dev/null 2>&1 ||
+		die "missing tool '$1' (install it: apt-get install $2)"
+}
+
+# Refuse to start a download or chroot build on a nearly full disk, so the
+# failure names the cause instead of surfacing as a truncated file.
+need_space() {
+	local dir=$1 free
+	mkdir -p "$dir"
+	free=$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')
+	[ "$free" -ge "$MMP_MIN_FREE_MB" ] ||
+		die "only ${free} MiB free under $dir, need ${MMP_MIN_FREE_MB} MiB (free space or set MMP_CACHE elsewhere)"
+}
+
+# The kernel series the tooling knows, and the Debian distribution whose
+# archive (and chroot) each comes from, in order of preference.
+mmp_series_distros() {
+	case "$1" in
+	6.1) echo bookworm ;;
+	6.12) echo trixie ;;
+	7.2) echo "trixie sid" ;;
+	7.3) echo trixie ;;
+	*) return 1 ;;
+	esac
+}
+
+MMP_ALL_SERIES="6.1 6.12 7.2 7.3"
+
+# Archive suites making up one distribution as this tooling sees it.
+mmp_distro_suites() {
+	case "$1" in
+	bookworm) echo "bookworm bookworm-updates bookworm-security" ;;
+	trixie) echo "trixie trixie-updates trixie-security trixie-backports" ;;
+	sid) echo "sid" ;;
+	*) return 1 ;;
+	esac
+}
+
+# Write sources.list lines for a distribution (used on the host's private
+# apt state and inside the chroot alike).
+mmp_sources_list() {
+	local suite uri opts=${2:-}
+	for suite in $(mmp_distro_suites "$1"); do
+		uri=$MMP_MIRROR
+		case "$suite" in *-security) uri=$MMP_SECURITY_MIRROR ;; esac
+		echo "deb ${opts:+[$opts] }$uri $suite main"
+	done
+}
+
+# with_lock NAME CMD...: serialise cache updates between concurrent runs.
+with_lock() {
+	local name=$1
+	shift
+	mkdir -p "$MMP_CACHE/locks"
+	(
+		flock 9
+		"$@"
+	) 9>"$MMP_CACHE/locks/$name.lock"
+}
+
+# mmp_in_chroot ROOT CMD...: run CMD inside ROOT with /proc mounted (kbuild's
+# objtool needs it) in a private mount namespace, so no mount outlives the
+# command, even on interrupt.
+mmp_in_chroot() {
+	local r=$1
+	shift
+	unshare --mount --propagation private \
+		sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$r" \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# Read KEY from a key=value file.
+info_get() {
+	sed -n "s/^$2=//p" "$1" | head -n 1
+}
