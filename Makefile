@@ -14,8 +14,9 @@ BUILD := build
 CC ?= gcc
 TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
 TEST_LDFLAGS := -static
+TEST_LIB := userspace-tests/ktap.c userspace-tests/mmp_util.c
 TESTS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,\
-	   $(filter-out userspace-tests/ktap.c,$(wildcard userspace-tests/*.c)))
+	   $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c)))
 
 .PHONY: all modules modules_install clean tests check demo shell
 
@@ -29,9 +30,9 @@ modules_install:
 
 tests: $(TESTS)
 
-$(BUILD)/tests/%: userspace-tests/%.c userspace-tests/ktap.c userspace-tests/ktap.h
+$(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(TEST_LIB:.c=.h)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< userspace-tests/ktap.c $(TEST_LDFLAGS)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB) $(TEST_LDFLAGS)
 
 check: tests
 	scripts/check --mode check $(KERNELS)
