@@ -24,6 +24,7 @@ static bool demo_pfn_remap(void)
 	size_t len = (size_t)pages * page;
 	unsigned char *a = MAP_FAILED, *b = MAP_FAILED;
 	char flags[256] = "";
+	unsigned long end;
 	size_t bad = len;
 	int fa, fb;
 	bool ok;
@@ -37,7 +38,7 @@ static bool demo_pfn_remap(void)
 	ok = a != MAP_FAILED && b != MAP_FAILED;
 	if (ok) {
 		bad = mmp_pattern_mismatch(a, 0, len, page);
-		mmp_vmflags(a, flags, sizeof(flags));
+		mmp_vma_info(a, &end, flags, sizeof(flags));
 		ok = bad == len && memcmp(a, b, len) == 0;
 	}
 	if (a != MAP_FAILED && b != MAP_FAILED)

@@ -11,10 +11,6 @@
  *   -k  reload the module from this file after the unload test
  *   -n  skip the module unload/reload section
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
-
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -33,13 +29,13 @@
 #include <unistd.h>
 
 #include "ktap.h"
+#include "mmp_util.h"
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
 #endif
 
 #define MOD_NAME	"mmp_pfn_remap"
-#define NR_PAGES_PARAM	"/sys/module/" MOD_NAME "/parameters/nr_pages"
 #define DEFAULT_NR_PAGES 16UL
 
 /* Results per device suite and for the module section; fixes the plan. */
@@ -79,7 +75,7 @@ static bool quiet;
 /* Byte the driver puts at buffer offset @o when it is loaded. */
 static uint8_t pattern(size_t o)
 {
-	return (uint8_t)((o & 0xff) ^ (((o / page) * 0x3b) & 0xff));
+	return mmp_pattern(o, page);
 }
 
 /*
@@ -224,86 +220,34 @@ static bool is_unmapped(void *p, size_t npages)
 	return true;
 }
 
-/* Number of /proc/self/maps lines backed by @path, -1 on error. */
 static int count_maps(const char *path)
 {
-	size_t plen = strlen(path);
-	char line[4096];
-	int n = 0;
-	FILE *f;
+	int n = mmp_count_maps(path);
 
-	f = fopen("/proc/self/maps", "re");
-	if (!f) {
+	if (n < 0)
 		diag("/proc/self/maps: %s", strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strcspn(line, "\n");
-
-		line[len] = '\0';
-		/* Exact path field: /dev/x must not match /dev/x-legacy. */
-		if (len > plen && line[len - plen - 1] == ' ' &&
-		    !strcmp(line + len - plen, path))
-			n++;
-	}
-	fclose(f);
 	return n;
 }
 
 /*
- * Copy the VmFlags of the smaps entry that starts at @p into @flags. The
- * VMA must span exactly @len bytes, which also catches unexpected merges,
- * splits or resizes.
+ * Copy the VmFlags of the VMA that starts at @p into @flags. The VMA must
+ * span exactly @len bytes, which also catches unexpected merges, splits or
+ * resizes.
  */
 static bool vma_flags(void *p, size_t len, char *flags, size_t size)
 {
-	unsigned long start, end, want = (unsigned long)p;
-	bool in_vma = false, found = false;
-	char line[4096];
-	FILE *f;
+	unsigned long end;
 
-	f = fopen("/proc/self/smaps", "re");
-	if (!f) {
-		diag("/proc/self/smaps: %s", strerror(errno));
+	if (!mmp_vma_info(p, &end, flags, size)) {
+		diag("no VmFlags for a %zu byte VMA at %p", len, p);
 		return false;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
-			if (in_vma)
-				break;
-			in_vma = start == want;
-			if (in_vma && end != want + len) {
-				diag("VMA at %#lx ends at %#lx, expected %#lx",
-				     start, end, want + len);
-				break;
-			}
-		} else if (in_vma && !strncmp(line, "VmFlags:", 8)) {
-			size_t n = strcspn(line + 8, "\n");
-
-			/* ~30 two-letter flags at most: size is ample. */
-			if (n >= size)
-				n = size - 1;
-			memcpy(flags, line + 8, n);
-			flags[n] = '\0';
-			found = true;
-			break;
-		}
+	if (end != (unsigned long)p + len) {
+		diag("VMA at %p ends at %#lx, expected %#lx", p, end,
+		     (unsigned long)p + len);
+		return false;
 	}
-	fclose(f);
-	if (!found)
-		diag("no VmFlags for a %zu byte VMA at %p", len, p);
-	return found;
-}
-
-static bool has_flag(const char *flags, const char *flag)
-{
-	size_t n = strlen(flag);
-	const char *s;
-
-	for (s = flags; (s = strstr(s, flag)); s += n)
-		if ((s == flags || s[-1] == ' ') && (!s[n] || s[n] == ' '))
-			return true;
-	return false;
+	return true;
 }
 
 /* All of the space separated flags in @list are (@want) or are not set. */
@@ -315,7 +259,7 @@ static bool flags_are(const char *flags, const char *list, bool want)
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (tok = strtok_r(buf, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save)) {
-		if (has_flag(flags, tok) != want) {
+		if (mmp_has_flag(flags, tok) != want) {
 			diag("VmFlags '%s': '%s' %s", flags, tok,
 			     want ? "missing" : "unexpected");
 			ok = false;
@@ -919,20 +863,13 @@ static void module_suite(const char *ko, bool no_module)
 /* nr_pages as the loaded module reports it; falls back to the default. */
 static unsigned long read_nr_pages(void)
 {
-	unsigned long n = 0;
-	FILE *f = fopen(NR_PAGES_PARAM, "re");
+	long n = mmp_read_param(MOD_NAME, "nr_pages");
 
-	if (f) {
-		if (fscanf(f, "%lu", &n) != 1)
-			n = 0;
-		fclose(f);
-	}
-	if (!n) {
-		ktap_diag("cannot read %s, assuming nr_pages=%lu",
-			  NR_PAGES_PARAM, DEFAULT_NR_PAGES);
-		n = DEFAULT_NR_PAGES;
-	}
-	return n;
+	if (n > 0)
+		return n;
+	ktap_diag("cannot read nr_pages of %s, assuming %lu", MOD_NAME,
+		  DEFAULT_NR_PAGES);
+	return DEFAULT_NR_PAGES;
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,30 +41,36 @@ size_t mmp_pattern_mismatch(const unsigned char *p, size_t off, size_t len,
 	return len;
 }
 
-bool mmp_vmflags(const void *addr, char *buf, size_t n)
+bool mmp_vma_info(const void *addr, unsigned long *end, char *flags,
+		  size_t size)
 {
-	unsigned long start, end;
-	bool in_entry = false, found = false;
-	char line[512];
+	unsigned long start, e, want = (unsigned long)addr;
+	bool in_vma = false, found = false;
+	char line[4096];
 	FILE *f;
 
-	f = fopen("/proc/self/smaps", "r");
+	f = fopen("/proc/self/smaps", "re");
 	if (!f)
 		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		/* Entry headers are the only lines shaped "start-end ". */
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in_entry = start == (unsigned long)addr;
-			continue;
-		}
-		if (in_entry && !strncmp(line, "VmFlags:", 8)) {
-			snprintf(buf, n, "%s", line + 8 + strspn(line + 8, " "));
-			buf[strcspn(buf, "\n")] = '\0';
-			/* Drop the trailing space the kernel prints. */
-			while (*buf && buf[strlen(buf) - 1] == ' ')
-				buf[strlen(buf) - 1] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		/* Only the VMA header lines parse as "start-end ". */
+		if (sscanf(line, "%lx-%lx ", &start, &e) == 2) {
+			if (in_vma)
+				break;
+			in_vma = start == want;
+			*end = e;
+		} else if (in_vma && !strncmp(line, "VmFlags:", 8)) {
+			const char *v = line + 8 + strspn(line + 8, " ");
+			size_t n = strcspn(v, "\n");
+
+			while (n && v[n - 1] == ' ')
+				n--;
+			if (n >= size)
+				n = size - 1;
+			memcpy(flags, v, n);
+			flags[n] = '\0';
 			found = true;
+			break;
 		}
 	}
 	fclose(f);
@@ -74,33 +79,34 @@ bool mmp_vmflags(const void *addr, char *buf, size_t n)
 
 bool mmp_has_flag(const char *flags, const char *flag)
 {
-	size_t len = strlen(flag);
-	const char *p = flags;
+	size_t n = strlen(flag);
+	const char *s;
 
-	while ((p = strstr(p, flag))) {
-		if ((p == flags || p[-1] == ' ') && (p[len] == ' ' || !p[len]))
+	for (s = flags; (s = strstr(s, flag)); s += n)
+		if ((s == flags || s[-1] == ' ') && (!s[n] || s[n] == ' '))
 			return true;
-		p += len;
-	}
 	return false;
 }
 
 int mmp_count_maps(const char *path)
 {
-	size_t plen = strlen(path), len;
-	char line[512];
-	int count = 0;
+	size_t plen = strlen(path);
+	char line[4096];
+	int n = 0;
 	FILE *f;
 
-	f = fopen("/proc/self/maps", "r");
+	f = fopen("/proc/self/maps", "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		len = strlen(line);
-		if (len >= plen && !strcmp(line + len - plen, path))
-			count++;
+		size_t len = strcspn(line, "\n");
+
+		line[len] = '\0';
+		/* Whole path field: /dev/x must not match /dev/x-legacy. */
+		if (len > plen && line[len - plen - 1] == ' ' &&
+		    !strcmp(line + len - plen, path))
+			n++;
 	}
 	fclose(f);
-	return count;
+	return n;
 }

@@ -29,10 +29,12 @@ size_t mmp_pattern_mismatch(const unsigned char *p, size_t off, size_t len,
 			    long page);
 
 /*
- * Copy the VmFlags of the mapping that starts at @addr (from
- * /proc/self/smaps) into @buf. False if there is no such mapping.
+ * Find the VMA that starts at @addr in /proc/self/smaps: store its end and
+ * its VmFlags (space separated, e.g. "rd sh mr mw ms io pf de dd"). False
+ * if no VMA starts there.
  */
-bool mmp_vmflags(const void *addr, char *buf, size_t n);
+bool mmp_vma_info(const void *addr, unsigned long *end, char *flags,
+		  size_t size);
 
 /* Whether the space separated flag list @flags contains @flag. */
 bool mmp_has_flag(const char *flags, const char *flag);
