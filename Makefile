@@ -18,7 +18,7 @@ TEST_LIB := userspace-tests/ktap.c userspace-tests/mmp_util.c
 TESTS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,\
 	   $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c)))
 
-.PHONY: all modules modules_install clean tests check demo shell
+.PHONY: all modules modules_install clean tests check demo shell deps
 
 all: modules
 
@@ -34,13 +34,20 @@ $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(TEST_LIB:.c=.h)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LIB) $(TEST_LDFLAGS)
 
-check: tests
+# Host packages for the harness (no-op when present).
+deps:
+	scripts/install-deps
+
+check: deps
+	$(MAKE) tests
 	scripts/check --mode check $(KERNELS)
 
-demo: tests
+demo: deps
+	$(MAKE) tests
 	scripts/check --mode demo $(lastword $(KERNELS))
 
-shell: tests
+shell: deps
+	$(MAKE) tests
 	scripts/check --mode shell $(lastword $(KERNELS))
 
 clean:
