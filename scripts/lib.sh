@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared helpers for the tooling in scripts/. Sourced, never run.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are for the sourcing scripts
 
 set -euo pipefail
 
@@ -93,6 +94,7 @@ with_lock() {
 mmp_in_chroot() {
 	local r=$1
 	shift
+	# shellcheck disable=SC2016 # expanded by the inner sh
 	unshare --mount --propagation private \
 		sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$r" \
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
