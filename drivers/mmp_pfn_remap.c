@@ -35,8 +35,8 @@
  * remap_pfn_range(). The same module registers that variant as a twin device
  * so both can be compared side by side; new drivers should not copy it.
  *
- * In-tree users of the same action (7.3): drivers/char/mem.c (/dev/mem),
- * drivers/char/hpet.c, drivers/hwtracing/stm/core.c, fs/resctrl.
+ * In-tree users of the same action (7.3): drivers/char/mem.c (/dev/mem)
+ * and fs/resctrl/pseudo_lock.c.
  *
  * Devices: /dev/mmp-pfn-remap (mmap_prepare) and /dev/mmp-pfn-remap-legacy
  * (mmap). Both map the same buffer of nr_pages pages. Byte o of the buffer
@@ -127,18 +127,19 @@ static const struct file_operations mmp_pfn_remap_legacy_fops = {
 	.mmap = mmp_pfn_remap_legacy_mmap,
 };
 
+/* Root only: every opener shares, and may write, the one buffer. */
 static struct miscdevice mmp_pfn_remap_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "mmp-pfn-remap",
 	.fops = &mmp_pfn_remap_fops,
-	.mode = 0666,
+	.mode = 0600,
 };
 
 static struct miscdevice mmp_pfn_remap_legacy_dev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "mmp-pfn-remap-legacy",
 	.fops = &mmp_pfn_remap_legacy_fops,
-	.mode = 0666,
+	.mode = 0600,
 };
 
 static void mmp_fill(u8 *buf, size_t size)
