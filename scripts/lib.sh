@@ -6,7 +6,9 @@
 set -euo pipefail
 
 MMP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-MMP_CACHE=${MMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmap-prepare-drivers}
+# CI may run without HOME; fall back to the user's home from passwd.
+MMP_HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+MMP_CACHE=${MMP_CACHE:-${XDG_CACHE_HOME:-$MMP_HOME/.cache}/mmap-prepare-drivers}
 MMP_MIRROR=${MMP_MIRROR:-http://deb.debian.org/debian}
 MMP_SECURITY_MIRROR=${MMP_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 MMP_KEYRING=${MMP_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
