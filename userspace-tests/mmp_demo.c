@@ -6,8 +6,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -62,11 +65,152 @@ static bool demo_pfn_remap(void)
 	return ok;
 }
 
+/* Shared map of the first @len bytes of @path; MAP_FAILED on error. */
+static void *map_node(const char *path, size_t len, int prot)
+{
+	int fd = open(path, prot & PROT_WRITE ? O_RDWR : O_RDONLY);
+	void *p = MAP_FAILED;
+
+	if (fd >= 0) {
+		p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+		close(fd);
+	}
+	if (p == MAP_FAILED)
+		printf("%s: FAILED to map (%s)\n", path, strerror(errno));
+	return p;
+}
+
+/* A BAR exported as /dev/<node>-<BDF> by the first device bound to @drv. */
+struct bar_map {
+	char bdf[MMP_BDF_LEN];
+	char path[64 + MMP_BDF_LEN];
+	long bar;
+	size_t len;
+	unsigned char *p;
+};
+
+static bool map_bar(const char *drv, const char *node, long def_bar,
+		    int prot, struct bar_map *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char bdfs[1][MMP_BDF_LEN];
+	unsigned long long start, size;
+
+	if (mmp_pci_find(0, 0, drv, bdfs, 1) <= 0) {
+		printf("%s: loaded, but no device is bound to it\n", drv);
+		return false;
+	}
+	memcpy(m->bdf, bdfs[0], sizeof(m->bdf));
+	snprintf(m->path, sizeof(m->path), "/dev/%s-%s", node, m->bdf);
+	m->bar = mmp_read_param(drv, "bar");
+	if (m->bar < 0)
+		m->bar = def_bar;
+	if (!mmp_pci_bar(m->bdf, (int)m->bar, &start, &size)) {
+		printf("%s: no BAR%ld\n", m->bdf, m->bar);
+		return false;
+	}
+	m->len = size & ~(unsigned long long)(page - 1);
+	m->p = map_node(m->path, m->len, prot);
+	return m->p != MAP_FAILED;
+}
+
+/*
+ * Read edu's ID, do one liveness round trip and describe both in @buf.
+ * Only for an edu: other devices' registers may do anything when touched.
+ */
+static bool edu_summary(void *bar, char *buf, size_t size)
+{
+	uint32_t id = mmp_reg_read(bar, MMP_EDU_REG_ID), live;
+
+	mmp_reg_write(bar, MMP_EDU_REG_LIVENESS, 0x12345678);
+	live = mmp_reg_read(bar, MMP_EDU_REG_LIVENESS);
+	snprintf(buf, size, "edu ID 0x%08x, liveness 0x12345678 -> 0x%08x",
+		 id, live);
+	return id == MMP_EDU_ID && live == (uint32_t)~0x12345678u;
+}
+
+static bool demo_ioremap(void)
+{
+	char regs[128] = "registers left alone (not an edu device)";
+	struct bar_map m;
+	bool ok = true;
+
+	if (!map_bar("mmp_ioremap", "mmp-ioremap", 0, PROT_READ | PROT_WRITE,
+		     &m))
+		return false;
+	if (!m.bar && mmp_pci_is(m.bdf, MMP_EDU_VENDOR, MMP_EDU_DEVICE))
+		ok = edu_summary(m.p, regs, sizeof(regs));
+	printf("%s: mapped BAR%ld (%zu KiB) uncached with mmap_action_ioremap; %s\n",
+	       m.path, m.bar, m.len >> 10, regs);
+	munmap(m.p, m.len);
+	return ok;
+}
+
+static bool demo_simple_ioremap(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct bar_map m;
+	size_t bad;
+
+	if (!map_bar("mmp_simple_ioremap", "mmp-simple-ioremap", 2, PROT_READ,
+		     &m))
+		return false;
+	bad = mmp_pattern_mismatch(m.p, 0, m.len, page);
+	printf("%s: mapped BAR%ld (%zu KiB) write-combined with mmap_action_simple_ioremap; "
+	       "first bytes %02x %02x %02x %02x %02x %02x %02x %02x, %s\n",
+	       m.path, m.bar, m.len >> 10, m.p[0], m.p[1], m.p[2], m.p[3],
+	       m.p[4], m.p[5], m.p[6], m.p[7],
+	       bad == m.len ? "the test pattern throughout" :
+	       "not (yet) the test pattern");
+	munmap(m.p, m.len);
+	return true;
+}
+
+/* Only a device someone bound to mmp_uio; the demo binds nothing itself. */
+static bool demo_uio(void)
+{
+	char bdf[MMP_BDF_LEN], path[PATH_MAX], buf[64], map[64];
+	char regs[128] = "registers left alone (not an edu device)";
+	int n = mmp_uio_find("mmp_uio", NULL, bdf);
+	size_t len;
+	bool ok = true;
+	void *p;
+
+	if (n < 0) {
+		printf("mmp_uio: loaded; it binds no device until told to: "
+		       "echo mmp_uio > /sys/bus/pci/devices/<BDF>/driver_override; "
+		       "echo <BDF> > /sys/bus/pci/drivers_probe\n");
+		return true;
+	}
+	snprintf(path, sizeof(path), "/sys/class/uio/uio%d/maps/map0/name", n);
+	if (!mmp_read_line(path, map, sizeof(map)))
+		snprintf(map, sizeof(map), "unnamed");
+	snprintf(path, sizeof(path), "/sys/class/uio/uio%d/maps/map0/size", n);
+	if (!mmp_read_line(path, buf, sizeof(buf))) {
+		printf("uio%d: no map0\n", n);
+		return false;
+	}
+	len = strtoull(buf, NULL, 0);
+	snprintf(path, sizeof(path), "/dev/uio%d", n);
+	p = map_node(path, len, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED)
+		return false;
+	if (mmp_pci_is(bdf, MMP_EDU_VENDOR, MMP_EDU_DEVICE))
+		ok = edu_summary(p, regs, sizeof(regs));
+	printf("%s (%s): mapped map0 = %s (%zu KiB) uncached through uio_info->mmap_prepare; %s\n",
+	       path, bdf, map, len >> 10, regs);
+	munmap(p, len);
+	return ok;
+}
+
 static const struct {
 	const char *module;
 	bool (*run)(void);
 } demos[] = {
 	{ "mmp_pfn_remap", demo_pfn_remap },
+	{ "mmp_ioremap", demo_ioremap },
+	{ "mmp_simple_ioremap", demo_simple_ioremap },
+	{ "mmp_uio", demo_uio },
 };
 
 int main(void)

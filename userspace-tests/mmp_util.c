@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -109,4 +112,163 @@ int mmp_count_maps(const char *path)
 	}
 	fclose(f);
 	return n;
+}
+
+bool mmp_read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)size, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok && buf[0];
+}
+
+/* Last path component of the target of the symlink @link. */
+static bool link_name(const char *link, char *buf, size_t size)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	const char *base;
+
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(buf, size, "%s", base ? base + 1 : target);
+	return true;
+}
+
+bool mmp_pci_driver(const char *bdf, char *drv, size_t size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	return link_name(path, drv, size);
+}
+
+static unsigned long read_id(const char *bdf, const char *attr)
+{
+	char path[PATH_MAX], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	return mmp_read_line(path, buf, sizeof(buf)) ?
+	       strtoul(buf, NULL, 16) : ~0UL;
+}
+
+bool mmp_pci_is(const char *bdf, unsigned int vendor, unsigned int device)
+{
+	return read_id(bdf, "vendor") == vendor &&
+	       read_id(bdf, "device") == device;
+}
+
+static void free_dirents(struct dirent **list, int n)
+{
+	while (n--)
+		free(list[n]);
+	free(list);
+}
+
+/* scandir() filter: only entries shaped like 0000:00:04.0 */
+static int is_bdf(const struct dirent *d)
+{
+	unsigned int dom, bus, slot, fn;
+	char end;
+
+	return sscanf(d->d_name, "%x:%x:%x.%x%c", &dom, &bus, &slot, &fn,
+		      &end) == 4;
+}
+
+int mmp_pci_find(unsigned int vendor, unsigned int device, const char *driver,
+		 char (*bdfs)[MMP_BDF_LEN], int max)
+{
+	struct dirent **list;
+	int i, n, found = 0;
+
+	n = scandir("/sys/bus/pci/devices", &list, is_bdf, alphasort);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char *bdf = list[i]->d_name;
+		char drv[64] = "";
+
+		if (vendor && !mmp_pci_is(bdf, vendor, device))
+			continue;
+		mmp_pci_driver(bdf, drv, sizeof(drv));
+		if (driver && strcmp(drv, driver))
+			continue;
+		if (found < max)
+			snprintf(bdfs[found], MMP_BDF_LEN, "%.*s",
+				 MMP_BDF_LEN - 1, bdf);
+		found++;
+	}
+	free_dirents(list, n);
+	return found;
+}
+
+bool mmp_pci_bar(const char *bdf, int bar, unsigned long long *start,
+		 unsigned long long *size)
+{
+	unsigned long long s, e, flags;
+	char path[PATH_MAX];
+	bool ok = false;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	/* One "start end flags" line per resource, BARs first. */
+	for (i = 0; i <= bar; i++) {
+		if (fscanf(f, "%llx %llx %llx", &s, &e, &flags) != 3)
+			break;
+		if (i == bar && e > s) {
+			*start = s;
+			*size = e - s + 1;
+			ok = true;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+/* scandir() filter: only uioN entries */
+static int is_uio(const struct dirent *d)
+{
+	unsigned int n;
+	char end;
+
+	return sscanf(d->d_name, "uio%u%c", &n, &end) == 1;
+}
+
+int mmp_uio_find(const char *name, const char *bdf, char *found)
+{
+	struct dirent **list;
+	int i, n, num = -1;
+
+	n = scandir("/sys/class/uio", &list, is_uio, versionsort);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n && num < 0; i++) {
+		const char *uio = list[i]->d_name;
+		char path[PATH_MAX], buf[256], dev[MMP_BDF_LEN];
+
+		snprintf(path, sizeof(path), "/sys/class/uio/%s/name", uio);
+		if (!mmp_read_line(path, buf, sizeof(buf)) || strcmp(buf, name))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/uio/%s/device", uio);
+		if (!link_name(path, dev, sizeof(dev)) ||
+		    (bdf && strcmp(dev, bdf)))
+			continue;
+		num = atoi(uio + 3);
+		if (found)
+			memcpy(found, dev, sizeof(dev));
+	}
+	free_dirents(list, n);
+	return num;
 }

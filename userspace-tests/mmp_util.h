@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Integer module parameter from /sys/module/<module>/parameters, or -1. */
 long mmp_read_param(const char *module, const char *param);
@@ -41,5 +42,59 @@ bool mmp_has_flag(const char *flags, const char *flag);
 
 /* Number of /proc/self/maps lines naming @path, or -1 on error. */
 int mmp_count_maps(const char *path);
+
+/* First line of @path without its newline; false if unreadable or empty. */
+bool mmp_read_line(const char *path, char *buf, size_t size);
+
+/* QEMU's edu device: BAR0 holds an ID and a liveness register. */
+#define MMP_EDU_VENDOR		0x1234
+#define MMP_EDU_DEVICE		0x11e8
+#define MMP_EDU_REG_ID		0x00
+#define MMP_EDU_ID		0x010000edU
+#define MMP_EDU_REG_LIVENESS	0x04	/* reads ~(the value last written) */
+
+/* QEMU's ivshmem-plain: BAR2 is the shared memory. */
+#define MMP_IVSHMEM_VENDOR	0x1af4
+#define MMP_IVSHMEM_DEVICE	0x1110
+
+/* Register accesses must be single 32-bit bus cycles: volatile, aligned. */
+static inline uint32_t mmp_reg_read(const void *bar, size_t off)
+{
+	return *(const volatile uint32_t *)((const char *)bar + off);
+}
+
+static inline void mmp_reg_write(void *bar, size_t off, uint32_t val)
+{
+	*(volatile uint32_t *)((char *)bar + off) = val;
+}
+
+/* Room for a PCI address such as 0000:00:04.0. */
+#define MMP_BDF_LEN 32
+
+/*
+ * PCI addresses in /sys/bus/pci/devices, sorted, of the devices with IDs
+ * @vendor:@device (vendor 0: any) that are bound to the driver @driver
+ * (NULL: any, "": unbound). Stores the first @max in @bdfs and returns how
+ * many matched, or -1 if sysfs cannot be read.
+ */
+int mmp_pci_find(unsigned int vendor, unsigned int device, const char *driver,
+		 char (*bdfs)[MMP_BDF_LEN], int max);
+
+/* Whether @bdf has PCI IDs @vendor:@device. */
+bool mmp_pci_is(const char *bdf, unsigned int vendor, unsigned int device);
+
+/* Name of the driver @bdf is bound to; false if unbound or no such device. */
+bool mmp_pci_driver(const char *bdf, char *drv, size_t size);
+
+/* Physical start and size of BAR @bar of @bdf; false if it has none. */
+bool mmp_pci_bar(const char *bdf, int bar, unsigned long long *start,
+		 unsigned long long *size);
+
+/*
+ * The N of the first /sys/class/uio/uioN named @name whose parent device is
+ * @bdf (NULL: any). Its PCI address goes to @found if not NULL (room for
+ * MMP_BDF_LEN). -1 if there is none.
+ */
+int mmp_uio_find(const char *name, const char *bdf, char *found);
 
 #endif /* MMP_UTIL_H */
