@@ -28,8 +28,9 @@
 #define MAX_DEVS	8
 
 /* Fixes the plan: every edu bound, pgoff 1 map, and the library tests. */
-#define PLAN (1 + MMP_N_MISC_NODE + MMP_N_EDU_REGS + 1 + MMP_N_POLICY + \
-	      MMP_N_MAPPING_OPS + MMP_N_UNBIND(true) + MMP_N_MODULE(1))
+#define PLAN (1 + MMP_N_MISC_NODE + MMP_N_MEMTYPE + MMP_N_EDU_REGS + 1 + \
+	      MMP_N_POLICY + MMP_N_MAPPING_OPS + MMP_N_UNBIND(true) + \
+	      MMP_N_MODULE(1))
 
 static size_t page;
 static struct mmp_pci_node devs[MAX_DEVS];
@@ -81,7 +82,7 @@ static void device_suite(struct mmp_pci_node *d)
 	mmp_quiet_if_missing(n);
 	mmp_test_misc_node(n, d->bdf);
 	mmp_test_edu_regs(n);
-	mmp_diag_memtype(d);
+	mmp_test_memtype(d, "uncached-minus");
 	test_pgoff1(n);
 	mmp_test_policy(n, "bar_pages", ENXIO);
 	mmp_test_mapping_ops(n);

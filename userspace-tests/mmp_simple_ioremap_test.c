@@ -17,12 +17,19 @@
  * Usage: mmp_simple_ioremap_test [-k mmp_simple_ioremap.ko] [-n]
  *   -k  reload the module from this file after the unload test
  *   -n  skip the module unload/reload section
+ *        mmp_simple_ioremap_test -f FILE BYTES
+ *   on the host, after the VM: check that the first BYTES of the shared
+ *   memory's backing FILE hold the pattern (one KTAP result)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ktap.h"
 #include "mmp_testlib.h"
@@ -34,7 +41,7 @@
  * Fixes the plan: shared write, pattern, 3 partial maps and the final
  * pattern besides the library tests.
  */
-#define PLAN (MMP_N_MISC_NODE + MMP_N_POLICY + 1 + 1 + 3 + \
+#define PLAN (MMP_N_MISC_NODE + MMP_N_MEMTYPE + MMP_N_POLICY + 1 + 1 + 3 + \
 	      MMP_N_MAPPING_OPS + MMP_N_UNBIND(true) + MMP_N_MODULE(1) + 1)
 
 static size_t page;
@@ -106,7 +113,7 @@ static void device_suite(struct mmp_pci_node *d)
 
 	mmp_quiet_if_missing(n);
 	mmp_test_misc_node(n, d->bdf);
-	mmp_diag_memtype(d);
+	mmp_test_memtype(d, "write-combining");
 	/* The tests that write anything else come before the pattern. */
 	mmp_test_policy(n, "bar_pages", EINVAL);
 	test_shared_write(n);
@@ -136,12 +143,45 @@ static void test_final_pattern(const struct mmp_node *n, bool loaded)
 	fflush(stdout);
 }
 
+/* Host side: the guest's stores reached the device memory's backing file. */
+static int verify_file(const char *path, const char *bytes)
+{
+	size_t len = strtoul(bytes, NULL, 0), bad = len;
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *p = MAP_FAILED;
+	struct stat st;
+	int fd;
+
+	ktap_start("ivshmem backing file", 1);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || (size_t)st.st_size < len || !len)
+		ktap_diag("%s: %s, or shorter than %zu bytes", path,
+			  strerror(errno), len);
+	else
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED) {
+		bad = mmp_pattern_mismatch(p, 0, len, pg);
+		if (bad != len)
+			ktap_diag("byte %#zx is %#04x, expected %#04x", bad,
+				  p[bad], mmp_pattern(bad, pg));
+		munmap(p, len);
+	}
+	if (fd >= 0)
+		close(fd);
+	ktap_result(p != MAP_FAILED && bad == len,
+		    "host: %s holds the pattern the guest wrote, all %zu bytes",
+		    path, len);
+	return ktap_finish();
+}
+
 int main(int argc, char **argv)
 {
 	char bdf[1][MMP_BDF_LEN];
 	const char *ko;
 	bool no_module, loaded;
 
+	if (argc == 4 && !strcmp(argv[1], "-f"))
+		return verify_file(argv[2], argv[3]);
 	page = mmp_test_start(argc, argv, MOD_NAME, PLAN, &ko, &no_module);
 	if (!page)
 		return 2;

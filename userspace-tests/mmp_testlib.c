@@ -302,24 +302,32 @@ void mmp_quiet_if_missing(const struct mmp_node *n)
 	mmp_close_fd(fd);
 }
 
-void mmp_diag_memtype(const struct mmp_pci_node *pn)
+void mmp_test_memtype(const struct mmp_pci_node *pn, const char *want)
 {
+	const char *list = "/sys/kernel/debug/x86/pat_memtype_list";
 	int fd = mmp_open_dev(pn->n.path, O_RDONLY);
 	void *p = mmp_map_pages(fd, 0, pn->n.pages, PROT_READ);
-	char line[256], want[64];
-	FILE *f = NULL;
+	char line[256], range[64], got[64] = "none";
+	FILE *f = fopen(list, "re");
 
-	snprintf(want, sizeof(want), "[mem 0x%016llx-", pn->start);
-	if (p)
-		f = fopen("/sys/kernel/debug/x86/pat_memtype_list", "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, want))
-			diag("%s: %.*s", pn->n.path, (int)strcspn(line, "\n"),
-			     line);
+	snprintf(range, sizeof(range), "[mem 0x%016llx-", pn->start);
+	while (p && f && fgets(line, sizeof(line), f)) {
+		/* "PAT: [mem 0x...-0x...] write-combining" */
+		if (strstr(line, range) && strchr(line, ']')) {
+			snprintf(got, sizeof(got), "%s", strchr(line, ']') + 2);
+			got[strcspn(got, "\n")] = '\0';
+		}
+	}
 	if (f)
 		fclose(f);
 	mmp_unmap_pages(p, pn->n.pages);
 	mmp_close_fd(fd);
+	if (p && strcmp(got, want))
+		diag("%s: PAT memory type %s, expected %s", pn->n.path, got,
+		     want);
+	mmp_report(f ? NULL : "no x86/pat_memtype_list in debugfs",
+		   p && !strcmp(got, want), "%s: BAR mapped %s (x86 PAT)",
+		   pn->n.name, want);
 }
 
 int mmp_open_dev(const char *path, int flags)

@@ -80,11 +80,12 @@ int mmp_bound_devices(const char *drv, char (*bdfs)[MMP_BDF_LEN], int max);
 void mmp_quiet_if_missing(const struct mmp_node *n);
 
 /*
- * Diagnostic only: while a full map exists, print the x86 PAT memory type
- * the kernel tracks for the BAR (uncached-minus, write-combining), if
- * debugfs shows it.
+ * One result: while a full map exists, the x86 PAT memory type the kernel
+ * tracks for the BAR (debugfs x86/pat_memtype_list) is @want, e.g.
+ * "uncached-minus" or "write-combining". SKIP where debugfs does not show
+ * it (not x86, debugfs not mounted).
  */
-void mmp_diag_memtype(const struct mmp_pci_node *pn);
+void mmp_test_memtype(const struct mmp_pci_node *pn, const char *want);
 
 /*
  * Guarded accesses: a fault becomes false with a diagnostic. Bytes are
@@ -199,6 +200,7 @@ void mmp_test_edu_regs(const struct mmp_node *n);
 
 /* n->path is a 0600 character device under the PCI device's misc/: 1. */
 #define MMP_N_MISC_NODE 1
+#define MMP_N_MEMTYPE 1
 void mmp_test_misc_node(const struct mmp_node *n, const char *bdf);
 
 /* Write @val to a sysfs attribute; false with a diagnostic. */
