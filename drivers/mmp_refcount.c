@@ -16,9 +16,8 @@
  *  - ->mapped(): once, for a new VMA, after it is fully set up and any
  *    mmap action has completed. Its vm_private_data argument sets
  *    vma->vm_private_data. It is not called when the new range merges
- *    into an existing VMA (possible only without an mmap action, as here:
- *    the existing VMA already holds a reference). Failing it unmaps the
- *    VMA and makes mmap() return the error.
+ *    into an existing VMA (the existing VMA already holds a reference).
+ *    Failing it unmaps the VMA and makes mmap() return the error.
  *  - ->open(): for each VMA created by copying another: split (partial
  *    munmap or mprotect), fork, mremap. The copy inherits vm_private_data.
  *  - ->close(): for each VMA that goes away, including the VMA whose
@@ -26,11 +25,14 @@
  *    must therefore record success (here: vm_private_data is only set on
  *    success) and drop only what it took.
  *
- * What you must still check yourself: the offset and length (ENXIO here),
- * MAP_PRIVATE (refused: these are the driver's pages) and PROT_EXEC. A
- * VMA with a ->close() hook is never removed by a merge, so references
- * cannot be lost that way; a merge that only extends a VMA leaves the
- * count of VMAs, and of references, unchanged.
+ * What you must still check yourself: the offset and length (ENXIO here,
+ * and again in ->fault, since mremap() may grow a mapping that is not
+ * VM_DONTEXPAND), MAP_PRIVATE (refused: these are the driver's pages) and
+ * PROT_EXEC. A VMA with a ->close() hook is never removed by a merge, so
+ * references cannot be lost that way; a merge that only extends a VMA
+ * leaves the count of VMAs, and of references, unchanged. Mappings with an
+ * action, or with VM_IO, VM_PFNMAP, VM_MIXEDMAP or VM_DONTEXPAND, never
+ * merge.
  *
  * Legacy equivalent: f_op->mmap taking the reference on the half-built VMA
  * (and undoing it if a later step fails) plus ->open and ->close.
@@ -153,8 +155,10 @@ static int mmp_refcount_mmap_prepare(struct vm_area_desc *desc)
 		return -ENXIO;
 
 	vma_desc_clear_flags(desc, VMA_MAYEXEC_BIT);
-	vma_desc_set_flags(desc, VMA_DONTEXPAND_BIT);
-	/* No action: pages come from ->fault, and the VMA may merge. */
+	/*
+	 * No action and no VM_DONTEXPAND (either would rule out merging):
+	 * pages come from ->fault, which bounds every access itself.
+	 */
 	desc->vm_ops = &mmp_refcount_vm_ops;
 	return 0;
 }

@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <liburing.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mmp_util.h"
@@ -203,6 +205,197 @@ static bool demo_uio(void)
 	return ok;
 }
 
+/* The module's nr_pages, or 0 after saying why there is none. */
+static long nr_pages(const char *module)
+{
+	long pages = mmp_read_param(module, "nr_pages");
+
+	if (pages > 0)
+		return pages;
+	printf("%s: cannot read its nr_pages parameter\n", module);
+	return 0;
+}
+
+/* Kernel pages: real struct pages, so get_user_pages() can pin them. */
+static bool demo_kernel_pages(void)
+{
+	const char *dev = "/dev/mmp-kernel-pages";
+	long page = sysconf(_SC_PAGESIZE);
+	long pages = nr_pages("mmp_kernel_pages");
+	size_t len = (size_t)pages * page;
+	struct io_uring ring;
+	char flags[256] = "";
+	unsigned long end;
+	unsigned char *p;
+	bool same;
+	int ret;
+
+	if (!pages)
+		return false;
+	/* Writable only because io_uring pins for writing; nothing is stored. */
+	p = map_node(dev, len, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED)
+		return false;
+	same = mmp_pattern_mismatch(p, 0, len, page) == len;
+	mmp_vma_info(p, &end, flags, sizeof(flags));
+	ret = io_uring_queue_init(1, &ring, 0);
+	if (!ret) {
+		struct iovec iov = { .iov_base = p, .iov_len = len };
+
+		ret = io_uring_register_buffers(&ring, &iov, 1);
+		if (!ret)
+			io_uring_unregister_buffers(&ring);
+		io_uring_queue_exit(&ring);
+	}
+	printf("%s: mapped %ld separately allocated kernel pages (%zu KiB) with mmap_action_map_kernel_pages; "
+	       "%s; VmFlags [%s]; io_uring_register_buffers of the mapping: %s\n",
+	       dev, pages, len / 1024,
+	       same ? "every byte as expected" : "CONTENT MISMATCH", flags,
+	       ret ? strerror(-ret) :
+	       "pinned and released (get_user_pages works on real pages)");
+	munmap(p, len);
+	return same && !ret;
+}
+
+static bool demo_readonly(void)
+{
+	const char *dev = "/dev/mmp-readonly";
+	long page = sysconf(_SC_PAGESIZE);
+	long pages = nr_pages("mmp_readonly");
+	size_t len = (size_t)pages * page;
+	void *w = MAP_FAILED;
+	unsigned char *p;
+	int fd, err;
+	bool same;
+
+	if (!pages)
+		return false;
+	p = map_node(dev, len, PROT_READ);
+	if (p == MAP_FAILED)
+		return false;
+	same = mmp_pattern_mismatch(p, 0, len, page) == len;
+	munmap(p, len);
+	/* Root opens the 0444 node O_RDWR all the same: the driver says no. */
+	fd = open(dev, O_RDWR);
+	if (fd >= 0)
+		w = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	err = errno;
+	if (w != MAP_FAILED)
+		munmap(w, page);
+	if (fd >= 0)
+		close(fd);
+	printf("%s: mapped %ld pages (%zu KiB) read-only; %s; PROT_WRITE mmap through an O_RDWR fd: %s%s\n",
+	       dev, pages, len / 1024,
+	       same ? "every byte as expected" : "CONTENT MISMATCH",
+	       w != MAP_FAILED ? "ALLOWED" :
+	       fd < 0 ? "cannot open O_RDWR: " : "refused, ",
+	       w != MAP_FAILED ? "" : err == EACCES ? "EACCES" : strerror(err));
+	return same && fd >= 0 && w == MAP_FAILED && err == EACCES;
+}
+
+/* A shared map is one shmem object, also for a forked child. */
+static bool demo_shmem(void)
+{
+	const char *dev = "/dev/mmp-shmem";
+	long page = sysconf(_SC_PAGESIZE);
+	char *p = map_node(dev, page, PROT_READ | PROT_WRITE);
+	int status = -1;
+	bool zero, ok;
+	pid_t pid;
+
+	if (p == MAP_FAILED)
+		return false;
+	zero = !p[0] && !memcmp(p, p + 1, page - 1);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		snprintf(p, page, "hello from child %d", (int)getpid());
+		_exit(0);
+	}
+	if (pid > 0)
+		mmp_waitpid(pid, &status);
+	printf("%s: MAP_SHARED page, zero-filled at first: %s; a forked child wrote into it, the parent read \"%.64s\" after waitpid\n",
+	       dev, zero ? "yes" : "NO", p);
+	ok = zero && !status && !strncmp(p, "hello from child ", 17);
+	munmap(p, page);
+	return ok;
+}
+
+/* ->mapped and ->close keep a count of the VMAs on the device object. */
+static bool demo_refcount(void)
+{
+	const char *dev = "/dev/mmp-refcount";
+	const char *vmas = "/sys/kernel/debug/mmp_refcount/vmas";
+	long page = sysconf(_SC_PAGESIZE);
+	long v[4] = { mmp_read_long(vmas), -1, -1, -1 };
+	int status;
+	void *p;
+	pid_t pid;
+
+	p = map_node(dev, page, PROT_READ);
+	if (p == MAP_FAILED)
+		return false;
+	v[1] = mmp_read_long(vmas);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		long n = mmp_read_long(vmas);
+
+		/* The count travels back as the exit code. */
+		_exit(n >= 0 && n < 255 ? (int)n : 255);
+	}
+	if (pid > 0 && mmp_waitpid(pid, &status) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) != 255)
+		v[2] = WEXITSTATUS(status);
+	munmap(p, page);
+	v[3] = mmp_read_long(vmas);
+	printf("%s: mmap 1 page, fork (the child reads and exits), munmap: vmas %ld -> %ld -> %ld (forked) -> %ld\n",
+	       dev, v[0], v[1], v[2], v[3]);
+	return v[0] >= 0 && v[1] == v[0] + 1 && v[2] == v[0] + 2 &&
+	       v[3] == v[0];
+}
+
+/* Pages come in one fault at a time; the first store is tracked. */
+static bool demo_fault(void)
+{
+	const char *dev = "/dev/mmp-fault";
+	const char *faults = "/sys/kernel/debug/mmp_fault/faults";
+	long page = sysconf(_SC_PAGESIZE);
+	long pages = nr_pages("mmp_fault"), f0, f1, mkwrites;
+	volatile unsigned char *p;
+	unsigned char seen, orig;
+	char dirty[64] = "";
+	bool reset;
+
+	if (!pages)
+		return false;
+	if (pages < 4) {
+		printf("%s: needs nr_pages >= 4, has %ld\n", dev, pages);
+		return false;
+	}
+	/* Only with the device there, so that debugfs is the driver's. */
+	reset = !access(dev, F_OK) &&
+		mmp_write_file("/sys/kernel/debug/mmp_fault/reset", "1") == 1;
+	p = map_node(dev, 4 * page, PROT_READ | PROT_WRITE);
+	if (p == MAP_FAILED)
+		return false;
+	f0 = mmp_read_long(faults);
+	seen = p[2 * page];
+	f1 = mmp_read_long(faults);
+	orig = p[page];
+	p[page] = orig ^ 0xff;
+	mmp_read_line("/sys/kernel/debug/mmp_fault/dirty", dirty,
+		      sizeof(dirty));
+	mkwrites = mmp_read_long("/sys/kernel/debug/mmp_fault/mkwrites");
+	p[page] = orig;
+	munmap((void *)p, 4 * page);
+	printf("%s: %s; mapped 4 pages: faults %ld; read page 2 (byte %02x): faults %ld; "
+	       "wrote page 1: dirty [%s], mkwrites %ld; original byte written back\n",
+	       dev, reset ? "counters reset" : "COULD NOT RESET", f0, seen,
+	       f1, dirty, mkwrites);
+	return reset && !f0 && f1 == 1 && !strcmp(dirty, "1");
+}
+
 static const struct {
 	const char *module;
 	bool (*run)(void);
@@ -211,6 +404,11 @@ static const struct {
 	{ "mmp_ioremap", demo_ioremap },
 	{ "mmp_simple_ioremap", demo_simple_ioremap },
 	{ "mmp_uio", demo_uio },
+	{ "mmp_kernel_pages", demo_kernel_pages },
+	{ "mmp_readonly", demo_readonly },
+	{ "mmp_shmem", demo_shmem },
+	{ "mmp_refcount", demo_refcount },
+	{ "mmp_fault", demo_fault },
 };
 
 int main(void)

@@ -30,7 +30,7 @@ enum {
 	N_FULL = 1,
 	N_PARTIAL = 1,
 	N_SHARED = 3,
-	N_MREMAP = MMP_N_MREMAP + 4,
+	N_MREMAP = MMP_N_MREMAP_RESIZE,
 	N_MUNMAP = 2,
 	DEV_RESULTS = N_FULL + N_PARTIAL + MMP_N_POLICY + N_SHARED + N_MREMAP +
 		      MMP_N_FORK + N_MUNMAP,
@@ -40,14 +40,6 @@ enum {
 static size_t page;
 static unsigned long nr_pages;
 
-/* Store the bytes already in page 0, only after checking they are right. */
-static bool pfn_rewrite(const char *what, void *p)
-{
-	return mmp_check_bytes("before rewrite", p, 0, page, 0) &&
-	       mmp_fill_bytes(what, p, 0, page, 0) &&
-	       mmp_check_bytes("after rewrite", p, 0, page, 0);
-}
-
 struct dev {
 	struct mmp_node n;	/* n.pages is set once nr_pages is known */
 	const struct dev *twin;	/* the other device on the same buffer */
@@ -56,55 +48,11 @@ struct dev {
 static struct dev devs[2] = {
 	{ { .path = "/dev/mmp-pfn-remap", .name = "mmp-pfn-remap",
 	    .shows = "full mapping contents", .check = mmp_pattern_check,
-	    .rewrite = pfn_rewrite }, &devs[1] },
+	    .rewrite = mmp_pattern_rewrite }, &devs[1] },
 	{ { .path = "/dev/mmp-pfn-remap-legacy", .name = "mmp-pfn-remap-legacy",
 	    .shows = "full mapping contents", .check = mmp_pattern_check,
-	    .rewrite = pfn_rewrite }, &devs[0] },
+	    .rewrite = mmp_pattern_rewrite }, &devs[0] },
 };
-
-static void test_full_map(const struct dev *d)
-{
-	int fd = mmp_open_dev(d->n.path, O_RDONLY);
-	void *p = mmp_map_pages(fd, 0, nr_pages, PROT_READ);
-	bool ok = p && mmp_check_bytes("full map", p, 0, nr_pages * page, 0);
-
-	mmp_unmap_pages(p, nr_pages);
-	mmp_close_fd(fd);
-	ktap_result(ok, "%s: full map RO from O_RDONLY fd contents", d->n.name);
-}
-
-/* Every valid (pgoff, npages) window, aggregated into one result. */
-static void test_partial_maps(const struct dev *d)
-{
-	unsigned long pgoff, n, total = 0, failed = 0;
-	bool was_quiet = mmp_quiet;
-	int fd = mmp_open_dev(d->n.path, O_RDONLY);
-
-	for (pgoff = 0; pgoff < nr_pages; pgoff++) {
-		for (n = 1; n <= nr_pages - pgoff; n++) {
-			char what[80];
-			void *p;
-
-			total++;
-			snprintf(what, sizeof(what),
-				 "partial map pgoff=%lu pages=%lu", pgoff, n);
-			p = mmp_map_pages(fd, pgoff, n, PROT_READ);
-			if (!p || !mmp_check_bytes(what, p, pgoff * page,
-						   n * page, 0)) {
-				/* Only the first failure is worth a diag. */
-				failed++;
-				mmp_quiet = true;
-			}
-			mmp_unmap_pages(p, n);
-		}
-	}
-	mmp_quiet = was_quiet;
-	mmp_close_fd(fd);
-	if (failed)
-		diag("%lu of %lu partial maps failed", failed, total);
-	ktap_result(!failed, "%s: partial map contents, %lu partial maps checked",
-		    d->n.name, total);
-}
 
 static void test_shared_write(const struct dev *d)
 {
@@ -120,8 +68,6 @@ static void test_shared_write(const struct dev *d)
 		void *r = mmp_map_pages(fd_ro, 1, 1, PROT_READ);
 		void *t = mmp_map_pages(fd_tw, 1, 1, PROT_READ);
 		char *pg1 = w ? (char *)w + page : NULL;
-		int fd;
-		void *v;
 
 		/*
 		 * Only scribble over page 1 if it holds the pattern, so that
@@ -147,12 +93,8 @@ static void test_shared_write(const struct dev *d)
 		mmp_close_fd(fd_tw);
 
 		/* A fresh mapping shows what the kernel buffer now holds. */
-		fd = mmp_open_dev(d->n.path, O_RDONLY);
-		v = mmp_map_pages(fd, 1, 1, PROT_READ);
-		restored = v && mmp_check_bytes("fresh map of page 1", v, page,
-						page, 0);
-		mmp_unmap_pages(v, 1);
-		mmp_close_fd(fd);
+		restored = mmp_fresh_map_check("fresh map of page 1", d->n.path,
+					       1, 1, 0);
 	}
 	mmp_report(skip, same,
 		   "%s: shared write to page 1 visible in second mapping of %s",
@@ -162,77 +104,6 @@ static void test_shared_write(const struct dev *d)
 		   d->n.name, d->twin->n.name);
 	mmp_report(skip, restored, "%s: page 1 original bytes restored",
 		   d->n.name);
-}
-
-static void test_mremap(const struct dev *d)
-{
-	const char *skip = nr_pages < 4 ? "needs nr_pages >= 4" : NULL;
-	bool shrink = false, tail = false, moved = false, old_gone = false;
-	struct mmp_mremap refused = { 0 };
-
-	if (!skip) {
-		int fd = mmp_open_dev(d->n.path, O_RDONLY);
-		void *p, *q, *dst;
-
-		mmp_mremap_refusals(&d->n, fd, &refused);
-
-		/* Shrinking in place is allowed and unmaps the tail. */
-		p = mmp_map_pages(fd, 0, 4, PROT_READ);
-		if (p) {
-			q = mremap(p, 4 * page, 2 * page, 0);
-			if (q == MAP_FAILED)
-				diag("mremap shrink: %s", strerror(errno));
-			else if (q != p)
-				diag("mremap shrink moved %p to %p", p, q);
-			shrink = q == p &&
-				 mmp_check_bytes("after shrink", p, 0,
-						 2 * page, 0);
-			tail = q == p &&
-			       mmp_is_unmapped((char *)p + 2 * page, 2);
-			if (q != MAP_FAILED && q != p)
-				mmp_unmap_pages(q, 2);
-			mmp_unmap_pages(p, q == p ? 2 : 4);
-		}
-
-		/* Move onto a reservation; pgoff 1 checks vm_pgoff moves too. */
-		p = mmp_map_pages(fd, 1, 2, PROT_READ);
-		dst = mmap(NULL, 2 * page, PROT_NONE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (dst == MAP_FAILED) {
-			diag("reserve mremap target: %s", strerror(errno));
-			dst = NULL;
-		}
-		if (p && dst) {
-			q = mremap(p, 2 * page, 2 * page,
-				   MREMAP_MAYMOVE | MREMAP_FIXED, dst);
-			if (q == MAP_FAILED)
-				diag("mremap FIXED: %s", strerror(errno));
-			else if (q != dst)
-				diag("mremap FIXED returned %p, not %p", q, dst);
-			moved = q == dst &&
-				mmp_check_bytes("after move", dst, page,
-						2 * page, 0);
-			old_gone = q == dst && mmp_is_unmapped(p, 2);
-			if (q != MAP_FAILED) {
-				if (q != dst)
-					mmp_unmap_pages(q, 2);
-				p = NULL;
-			}
-		}
-		mmp_unmap_pages(p, 2);
-		mmp_unmap_pages(dst, 2);
-		mmp_close_fd(fd);
-	}
-	mmp_report_mremap(skip, &d->n, &refused);
-	mmp_report(skip, shrink,
-		   "%s: mremap shrink 4->2 pages keeps address and contents",
-		   d->n.name);
-	mmp_report(skip, tail, "%s: mremap shrink 4->2 pages unmaps the tail",
-		   d->n.name);
-	mmp_report(skip, moved, "%s: mremap MREMAP_FIXED move keeps contents",
-		   d->n.name);
-	mmp_report(skip, old_gone,
-		   "%s: mremap MREMAP_FIXED move unmaps old range", d->n.name);
 }
 
 static void test_munmap_split(const struct dev *d)
@@ -273,26 +144,14 @@ static void device_suite(const struct dev *d)
 	ktap_diag("%s: nr_pages=%lu page_size=%zu", d->n.path, nr_pages, page);
 	mmp_quiet_if_missing(&d->n);
 
-	test_full_map(d);
-	test_partial_maps(d);
+	mmp_test_full_map(&d->n);
+	mmp_test_partial_maps(&d->n);
 	mmp_test_policy(&d->n, "nr_pages", ENXIO);
 	test_shared_write(d);
-	test_mremap(d);
+	mmp_test_mremap_resize(&d->n);
 	mmp_test_fork(&d->n);
 	test_munmap_split(d);
 	mmp_quiet = false;
-}
-
-/* nr_pages as the loaded module reports it; falls back to the default. */
-static unsigned long read_nr_pages(void)
-{
-	long n = mmp_read_param(MOD_NAME, "nr_pages");
-
-	if (n > 0)
-		return n;
-	ktap_diag("cannot read nr_pages of %s, assuming %lu", MOD_NAME,
-		  DEFAULT_NR_PAGES);
-	return DEFAULT_NR_PAGES;
 }
 
 int main(int argc, char **argv)
@@ -305,7 +164,7 @@ int main(int argc, char **argv)
 			      &ko, &no_module);
 	if (!page)
 		return 2;
-	nr_pages = read_nr_pages();
+	nr_pages = mmp_nr_pages_param(MOD_NAME, DEFAULT_NR_PAGES);
 	devs[0].n.pages = devs[1].n.pages = nr_pages;
 	device_suite(&devs[0]);
 	device_suite(&devs[1]);

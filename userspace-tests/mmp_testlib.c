@@ -100,6 +100,28 @@ size_t mmp_test_start(int argc, char **argv, const char *name, int plan,
 	return page;
 }
 
+size_t mmp_node_test_start(int argc, char **argv, const char *mod, int plan,
+			   struct mmp_node *n, unsigned long def_pages,
+			   unsigned int mode, struct mmp_opts *o)
+{
+	if (!mmp_test_start(argc, argv, mod, plan, &o->ko, &o->no_module))
+		return 0;
+	if (def_pages)
+		n->pages = mmp_nr_pages_param(mod, def_pages);
+	ktap_diag("%s: %zu pages, page size %zu", n->path, n->pages, page);
+	mmp_quiet_if_missing(n);
+	mmp_test_node_mode(n, mode);
+	return page;
+}
+
+int mmp_node_test_finish(const char *mod, const struct mmp_opts *o,
+			 const struct mmp_node *n, const char *back)
+{
+	mmp_quiet = false;
+	mmp_module_suite(mod, o->ko, o->no_module, n, 1, 1, back);
+	return ktap_finish();
+}
+
 void mmp_report(const char *skip, bool ok, const char *fmt, ...)
 {
 	char desc[256];
@@ -114,15 +136,31 @@ void mmp_report(const char *skip, bool ok, const char *fmt, ...)
 		ktap_result(ok, "%s", desc);
 }
 
+unsigned long mmp_nr_pages_param(const char *mod, unsigned long def)
+{
+	long n = mmp_read_param(mod, "nr_pages");
+
+	if (n > 0)
+		return n;
+	ktap_diag("cannot read nr_pages of %s, assuming %lu", mod, def);
+	return def;
+}
+
 struct span {
 	uint8_t *p;
 	size_t off;	/* buffer offset that p[0] maps */
 	size_t len;
 	uint8_t xor;	/* expected byte is mmp_pattern() ^ xor */
+	bool flat;	/* expected byte is xor itself, no pattern */
 	bool fill;	/* store the expected bytes instead of comparing */
 	size_t bad;	/* index of the first mismatch, len if none */
 	uint8_t got;
 };
+
+static uint8_t span_want(const struct span *s, size_t i)
+{
+	return s->flat ? s->xor : mmp_pattern(s->off + i, page) ^ s->xor;
+}
 
 static __attribute__((noinline)) void span_walk(void *arg)
 {
@@ -130,7 +168,7 @@ static __attribute__((noinline)) void span_walk(void *arg)
 	size_t i;
 
 	for (i = 0; i < s->len; i++) {
-		uint8_t want = mmp_pattern(s->off + i, page) ^ s->xor;
+		uint8_t want = span_want(s, i);
 
 		if (s->fill) {
 			s->p[i] = want;
@@ -159,8 +197,7 @@ static bool span_run(const char *what, struct span *s)
 	if (s->bad == s->len)
 		return true;
 	diag("%s: byte at +%#zx (buffer offset %#zx) is %#04x, expected %#04x",
-	     what, s->bad, s->off + s->bad, s->got,
-	     mmp_pattern(s->off + s->bad, page) ^ s->xor);
+	     what, s->bad, s->off + s->bad, s->got, span_want(s, s->bad));
 	return false;
 }
 
@@ -181,9 +218,37 @@ bool mmp_fill_bytes(const char *what, void *p, size_t off, size_t len,
 	return span_run(what, &s);
 }
 
+bool mmp_check_const(const char *what, void *p, size_t len, uint8_t val)
+{
+	struct span s = { .p = p, .len = len, .xor = val, .flat = true };
+
+	return span_run(what, &s);
+}
+
+bool mmp_fill_const(const char *what, void *p, size_t len, uint8_t val)
+{
+	struct span s = { .p = p, .len = len, .xor = val, .flat = true,
+			  .fill = true };
+
+	return span_run(what, &s);
+}
+
 bool mmp_pattern_check(const char *what, void *p, size_t pages)
 {
 	return mmp_check_bytes(what, p, 0, pages * page, 0);
+}
+
+/* Only stores after checking, so that the original really is restored. */
+bool mmp_pattern_rewrite(const char *what, void *p)
+{
+	return mmp_check_bytes("before rewrite", p, 0, page, 0) &&
+	       mmp_fill_bytes(what, p, 0, page, 0) &&
+	       mmp_check_bytes("after rewrite", p, 0, page, 0);
+}
+
+bool mmp_zero_check(const char *what, void *p, size_t pages)
+{
+	return mmp_check_const(what, p, pages * page, 0);
 }
 
 struct reg {
@@ -347,14 +412,20 @@ void mmp_close_fd(int fd)
 
 void *mmp_map_pages(int fd, unsigned long pgoff, size_t npages, int prot)
 {
+	return mmp_map(fd, pgoff, npages, prot, MAP_SHARED);
+}
+
+void *mmp_map(int fd, unsigned long pgoff, size_t npages, int prot,
+	      int flags)
+{
 	void *p;
 
 	if (fd < 0)
 		return NULL;	/* mmp_open_dev() already said why */
-	p = mmap(NULL, npages * page, prot, MAP_SHARED, fd,
-		 (off_t)(pgoff * page));
+	p = mmap(NULL, npages * page, prot, flags, fd, (off_t)(pgoff * page));
 	if (p == MAP_FAILED) {
-		diag("mmap pgoff=%lu pages=%zu prot=%#x: %s", pgoff, npages,
+		diag("mmap%s pgoff=%lu pages=%zu prot=%#x: %s",
+		     flags == MAP_PRIVATE ? " MAP_PRIVATE" : "", pgoff, npages,
 		     prot, strerror(errno));
 		return NULL;
 	}
@@ -365,6 +436,65 @@ void mmp_unmap_pages(void *p, size_t npages)
 {
 	if (p && munmap(p, npages * page))
 		diag("munmap %p: %s", p, strerror(errno));
+}
+
+bool mmp_fresh_map_check(const char *what, const char *path,
+			 unsigned long pgoff, size_t npages, uint8_t xor)
+{
+	int fd = mmp_open_dev(path, O_RDONLY);
+	void *p = mmp_map_pages(fd, pgoff, npages, PROT_READ);
+	bool ok = p && mmp_check_bytes(what, p, pgoff * page, npages * page,
+				       xor);
+
+	mmp_unmap_pages(p, npages);
+	mmp_close_fd(fd);
+	return ok;
+}
+
+bool mmp_node_mode_is(const char *path, unsigned int mode)
+{
+	struct stat st;
+
+	if (stat(path, &st)) {
+		diag("%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (S_ISCHR(st.st_mode) && (st.st_mode & 07777) == mode)
+		return true;
+	diag("%s: mode %#o, expected a character device with mode %#o", path,
+	     st.st_mode, mode);
+	return false;
+}
+
+void mmp_test_node_mode(const struct mmp_node *n, unsigned int mode)
+{
+	ktap_result(mmp_node_mode_is(n->path, mode),
+		    "%s: node is a %04o character device", n->name, mode);
+}
+
+pid_t mmp_fork(void)
+{
+	pid_t pid;
+
+	fflush(stdout);	/* don't let the child repeat buffered output */
+	pid = fork();
+	if (pid < 0)
+		diag("fork: %s", strerror(errno));
+	return pid;
+}
+
+int mmp_wait_child(pid_t pid)
+{
+	int status;
+
+	if (mmp_waitpid(pid, &status) < 0) {
+		diag("waitpid: %s", strerror(errno));
+		return -1;
+	}
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return 0;
+	diag("child wait status %#x", status);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 bool mmp_is_unmapped(void *p, size_t npages)
@@ -425,39 +555,58 @@ bool mmp_flags_are(const char *flags, const char *list, bool want)
 	return ok;
 }
 
-static void vmflags_one(const struct mmp_node *n, int oflags, int prot,
-			const char *set, const char *clear, const char *desc)
+void mmp_run_vmflags(const struct mmp_node *n, const struct mmp_vmflags *v,
+		     size_t count)
 {
-	int fd = mmp_open_dev(n->path, oflags);
-	void *p = mmp_map_pages(fd, 0, n->pages, prot);
-	char flags[256];
-	bool ok = false;
+	size_t i;
 
-	if (p && mmp_vma_flags(p, n->pages * page, flags, sizeof(flags))) {
-		/* Both checks run so every wrong flag gets reported. */
-		ok = mmp_flags_are(flags, set, true);
-		ok = mmp_flags_are(flags, clear, false) && ok;
+	for (i = 0; i < count; i++) {
+		int fd = mmp_open_dev(n->path, v[i].oflags);
+		void *p = mmp_map(fd, 0, n->pages, v[i].prot, v[i].flags);
+		char flags[256];
+		bool ok = false;
+
+		if (p && mmp_vma_flags(p, n->pages * page, flags,
+				       sizeof(flags))) {
+			/* Both checks run so every wrong flag gets reported. */
+			ok = mmp_flags_are(flags, v[i].set, true);
+			ok = mmp_flags_are(flags, v[i].clear, false) && ok;
+		}
+		mmp_unmap_pages(p, n->pages);
+		mmp_close_fd(fd);
+		ktap_result(ok, "%s: VmFlags of %s", n->name, v[i].desc);
 	}
-	mmp_unmap_pages(p, n->pages);
-	mmp_close_fd(fd);
-	ktap_result(ok, "%s: VmFlags of %s", n->name, desc);
 }
 
-void mmp_test_vmflags(const struct mmp_node *n)
+void mmp_test_vmflags_kind(const struct mmp_node *n, const char *set,
+			   const char *clear)
 {
+	char s[3][128], c[3][128];
+	const struct mmp_vmflags v[] = {
+		{ "RO map from O_RDONLY fd", O_RDONLY, PROT_READ, MAP_SHARED,
+		  s[0], c[0] },
+		{ "RO map from O_RDWR fd", O_RDWR, PROT_READ, MAP_SHARED,
+		  s[1], c[1] },
+		{ "RW map from O_RDWR fd", O_RDWR, PROT_READ | PROT_WRITE,
+		  MAP_SHARED, s[2], c[2] },
+	};
+
 	/*
 	 * do_mmap() drops VM_SHARED and VM_MAYWRITE for MAP_SHARED of a file
 	 * not opened for writing, so only "ms" marks that map as shared.
 	 */
-	vmflags_one(n, O_RDONLY, PROT_READ,
-		    "rd mr ms io pf de dd", "sh wr mw ex me",
-		    "RO map from O_RDONLY fd");
-	vmflags_one(n, O_RDWR, PROT_READ,
-		    "rd sh mr mw ms io pf de dd", "wr ex me",
-		    "RO map from O_RDWR fd");
-	vmflags_one(n, O_RDWR, PROT_READ | PROT_WRITE,
-		    "rd wr sh mr mw ms io pf de dd", "ex me",
-		    "RW map from O_RDWR fd");
+	snprintf(s[0], sizeof(s[0]), "rd mr ms %s", set);
+	snprintf(c[0], sizeof(c[0]), "sh wr mw ex me %s", clear);
+	snprintf(s[1], sizeof(s[1]), "rd sh mr mw ms %s", set);
+	snprintf(c[1], sizeof(c[1]), "wr ex me %s", clear);
+	snprintf(s[2], sizeof(s[2]), "rd wr sh mr mw ms %s", set);
+	snprintf(c[2], sizeof(c[2]), "ex me %s", clear);
+	mmp_run_vmflags(n, v, sizeof(v) / sizeof(v[0]));
+}
+
+void mmp_test_vmflags(const struct mmp_node *n)
+{
+	mmp_test_vmflags_kind(n, "io pf de dd", "");
 }
 
 void mmp_test_policy(const struct mmp_node *n, const char *unit,
@@ -501,14 +650,19 @@ void mmp_run_bad_maps(const struct mmp_node *n, const struct mmp_bad_map *bad,
 	}
 }
 
-void mmp_test_bad_maps(const struct mmp_node *n, const char *unit,
-		       int range_err)
+/*
+ * The standard table. Its MAP_PRIVATE entries depend on whether the driver
+ * refuses private maps (EINVAL) or allows them, but not exec (EPERM).
+ */
+static void std_bad_maps(const struct mmp_node *n, const char *unit,
+			 int range_err, bool private_refused)
 {
 	const size_t big = 0x80000000UL;	/* bit 31: catches int overflow */
 	const off_t top = (off_t)(0x7fffffffffffffffULL &
 				  ~(unsigned long long)(page - 1));
 	const off_t end = (off_t)(n->pages * page);
 	char past[64], at_end[64], across[64];
+	size_t i;
 	const struct mmp_bad_map bad[] = {
 		{ "mmap len=0", 0, 0,
 		  PROT_READ, MAP_SHARED, O_RDONLY, EINVAL },
@@ -533,15 +687,35 @@ void mmp_test_bad_maps(const struct mmp_node *n, const char *unit,
 		  PROT_READ | PROT_WRITE, MAP_PRIVATE, O_RDWR, EINVAL },
 		{ "mmap PROT_READ|PROT_EXEC", page, 0,
 		  PROT_READ | PROT_EXEC, MAP_SHARED, O_RDWR, EPERM },
+		{ "mmap MAP_PRIVATE PROT_READ|PROT_EXEC", page, 0,
+		  PROT_READ | PROT_EXEC, MAP_PRIVATE, O_RDONLY, EPERM },
 		{ "mmap PROT_READ|PROT_WRITE on O_RDONLY fd", page, 0,
 		  PROT_READ | PROT_WRITE, MAP_SHARED, O_RDONLY, EACCES },
 	};
-	_Static_assert(sizeof(bad) / sizeof(bad[0]) == MMP_N_BAD_MAPS, "plan");
+	_Static_assert(sizeof(bad) / sizeof(bad[0]) == MMP_N_BAD_MAPS + 1,
+		       "plan");
 
 	snprintf(past, sizeof(past), "mmap len=%s+1 pages", unit);
 	snprintf(at_end, sizeof(at_end), "mmap pgoff=%s len=1 page", unit);
 	snprintf(across, sizeof(across), "mmap pgoff=%s-1 len=2 pages", unit);
-	mmp_run_bad_maps(n, bad, MMP_N_BAD_MAPS);
+	for (i = 0; i < MMP_N_BAD_MAPS + 1; i++) {
+		bool exec = bad[i].err == EPERM;
+
+		if (bad[i].flags != MAP_PRIVATE || exec != private_refused)
+			mmp_run_bad_maps(n, &bad[i], 1);
+	}
+}
+
+void mmp_test_bad_maps(const struct mmp_node *n, const char *unit,
+		       int range_err)
+{
+	std_bad_maps(n, unit, range_err, true);
+}
+
+void mmp_test_bad_maps_allow_private(const struct mmp_node *n,
+				     const char *unit, int range_err)
+{
+	std_bad_maps(n, unit, range_err, false);
 }
 
 void mmp_test_mprotect(const struct mmp_node *n)
@@ -657,29 +831,11 @@ void mmp_test_fork(const struct mmp_node *n)
 	bool child_ok = false, parent_ok = false;
 
 	if (p) {
-		int status;
-		pid_t pid;
+		pid_t pid = mmp_fork();
 
-		fflush(stdout);	/* don't let the child repeat buffered output */
-		pid = fork();
 		if (pid == 0)
 			_exit(n->check("child", p, n->pages) ? 0 : 1);
-		if (pid < 0) {
-			diag("fork: %s", strerror(errno));
-		} else {
-			pid_t w;
-
-			do
-				w = waitpid(pid, &status, 0);
-			while (w < 0 && errno == EINTR);
-			if (w < 0)
-				diag("waitpid: %s", strerror(errno));
-			else
-				child_ok = WIFEXITED(status) &&
-					   !WEXITSTATUS(status);
-			if (w >= 0 && !child_ok)
-				diag("child wait status %#x", status);
-		}
+		child_ok = pid > 0 && mmp_wait_child(pid) == 0;
 		parent_ok = n->check("parent after fork", p, n->pages);
 	}
 	mmp_unmap_pages(p, n->pages);
@@ -687,6 +843,144 @@ void mmp_test_fork(const struct mmp_node *n)
 	ktap_result(child_ok, "%s: forked child sees %s", n->name, n->shows);
 	ktap_result(parent_ok, "%s: parent mapping intact after child exit",
 		    n->name);
+}
+
+void mmp_test_full_map(const struct mmp_node *n)
+{
+	int fd = mmp_open_dev(n->path, O_RDONLY);
+	void *p = mmp_map_pages(fd, 0, n->pages, PROT_READ);
+	bool ok = p && n->check("full map", p, n->pages);
+
+	mmp_unmap_pages(p, n->pages);
+	mmp_close_fd(fd);
+	ktap_result(ok, "%s: full map RO from O_RDONLY fd contents", n->name);
+}
+
+void mmp_test_private_ro(const struct mmp_node *n)
+{
+	int fd = mmp_open_dev(n->path, O_RDONLY);
+	void *p = mmp_map(fd, 0, n->pages, PROT_READ, MAP_PRIVATE);
+	bool ok = p && n->check("MAP_PRIVATE map", p, n->pages);
+
+	mmp_unmap_pages(p, n->pages);
+	mmp_close_fd(fd);
+	ktap_result(ok, "%s: MAP_PRIVATE PROT_READ full map from O_RDONLY fd shows %s",
+		    n->name, n->shows);
+}
+
+void mmp_test_partial_maps(const struct mmp_node *n)
+{
+	unsigned long pgoff, np, total = 0, failed = 0;
+	bool was_quiet = mmp_quiet;
+	int fd = mmp_open_dev(n->path, O_RDONLY);
+
+	for (pgoff = 0; pgoff < n->pages; pgoff++) {
+		for (np = 1; np <= n->pages - pgoff; np++) {
+			char what[80];
+			void *p;
+
+			total++;
+			snprintf(what, sizeof(what),
+				 "partial map pgoff=%lu pages=%lu", pgoff, np);
+			p = mmp_map_pages(fd, pgoff, np, PROT_READ);
+			if (!p || !mmp_check_bytes(what, p, pgoff * page,
+						   np * page, 0)) {
+				/* Only the first failure is worth a diag. */
+				failed++;
+				mmp_quiet = true;
+			}
+			mmp_unmap_pages(p, np);
+		}
+	}
+	mmp_quiet = was_quiet;
+	mmp_close_fd(fd);
+	if (failed)
+		diag("%lu of %lu partial maps failed", failed, total);
+	ktap_result(!failed, "%s: partial map contents, %lu partial maps checked",
+		    n->name, total);
+}
+
+void mmp_test_pattern_maps(const struct mmp_node *n)
+{
+	mmp_test_full_map(n);
+	mmp_test_partial_maps(n);
+	mmp_test_private_ro(n);
+}
+
+/* Shrinking in place is allowed and unmaps the tail. */
+static void mremap_shrink(int fd, bool *shrink, bool *tail)
+{
+	void *p = mmp_map_pages(fd, 0, 4, PROT_READ), *q;
+
+	if (!p)
+		return;
+	q = mremap(p, 4 * page, 2 * page, 0);
+	if (q == MAP_FAILED)
+		diag("mremap shrink: %s", strerror(errno));
+	else if (q != p)
+		diag("mremap shrink moved %p to %p", p, q);
+	*shrink = q == p && mmp_check_bytes("after shrink", p, 0, 2 * page, 0);
+	*tail = q == p && mmp_is_unmapped((char *)p + 2 * page, 2);
+	if (q != MAP_FAILED && q != p)
+		mmp_unmap_pages(q, 2);
+	mmp_unmap_pages(p, q == p ? 2 : 4);
+}
+
+/* Move onto a reservation; pgoff 1 checks that vm_pgoff moves too. */
+static void mremap_move(int fd, bool *moved, bool *old_gone)
+{
+	void *p = mmp_map_pages(fd, 1, 2, PROT_READ), *q;
+	void *dst = mmap(NULL, 2 * page, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (dst == MAP_FAILED) {
+		diag("reserve mremap target: %s", strerror(errno));
+		dst = NULL;
+	}
+	if (p && dst) {
+		q = mremap(p, 2 * page, 2 * page,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+		if (q == MAP_FAILED)
+			diag("mremap FIXED: %s", strerror(errno));
+		else if (q != dst)
+			diag("mremap FIXED returned %p, not %p", q, dst);
+		*moved = q == dst &&
+			 mmp_check_bytes("after move", dst, page, 2 * page, 0);
+		*old_gone = q == dst && mmp_is_unmapped(p, 2);
+		if (q != MAP_FAILED) {
+			if (q != dst)
+				mmp_unmap_pages(q, 2);
+			p = NULL;
+		}
+	}
+	mmp_unmap_pages(p, 2);
+	mmp_unmap_pages(dst, 2);
+}
+
+void mmp_test_mremap_resize(const struct mmp_node *n)
+{
+	const char *skip = n->pages < 4 ? "needs nr_pages >= 4" : NULL;
+	bool shrink = false, tail = false, moved = false, old_gone = false;
+	struct mmp_mremap refused = { 0 };
+
+	if (!skip) {
+		int fd = mmp_open_dev(n->path, O_RDONLY);
+
+		mmp_mremap_refusals(n, fd, &refused);
+		mremap_shrink(fd, &shrink, &tail);
+		mremap_move(fd, &moved, &old_gone);
+		mmp_close_fd(fd);
+	}
+	mmp_report_mremap(skip, n, &refused);
+	mmp_report(skip, shrink,
+		   "%s: mremap shrink 4->2 pages keeps address and contents",
+		   n->name);
+	mmp_report(skip, tail, "%s: mremap shrink 4->2 pages unmaps the tail",
+		   n->name);
+	mmp_report(skip, moved, "%s: mremap MREMAP_FIXED move keeps contents",
+		   n->name);
+	mmp_report(skip, old_gone,
+		   "%s: mremap MREMAP_FIXED move unmaps old range", n->name);
 }
 
 void mmp_test_mapping_ops(const struct mmp_node *n)
@@ -715,9 +1009,15 @@ static bool register_buffer(struct io_uring *ring, void *p, size_t len,
 
 void mmp_test_io_uring(const struct mmp_node *n)
 {
+	mmp_test_io_uring_prot(n, PROT_READ | PROT_WRITE);
+}
+
+void mmp_test_io_uring_prot(const struct mmp_node *n, int prot)
+{
 	size_t len = n->pages * page;
-	int fd = mmp_open_dev(n->path, O_RDWR);
-	void *p = mmp_map_pages(fd, 0, n->pages, PROT_READ | PROT_WRITE);
+	int fd = mmp_open_dev(n->path,
+			      prot & PROT_WRITE ? O_RDWR : O_RDONLY);
+	void *p = mmp_map_pages(fd, 0, n->pages, prot);
 	bool efault = false, control = false;
 	struct io_uring ring;
 	int ret = -1;
@@ -731,7 +1031,10 @@ void mmp_test_io_uring(const struct mmp_node *n)
 	if (p && ret >= 0) {
 		void *anon;
 
-		/* VM_IO|VM_PFNMAP: pin_user_pages() has no pages to pin. */
+		/*
+		 * VM_IO|VM_PFNMAP: pin_user_pages() has no pages to pin;
+		 * without VM_WRITE it refuses to pin for writing.
+		 */
 		efault = register_buffer(&ring, p, len, -EFAULT, "mapping");
 		anon = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -747,8 +1050,8 @@ void mmp_test_io_uring(const struct mmp_node *n)
 	mmp_unmap_pages(p, n->pages);
 	mmp_close_fd(fd);
 	ktap_result(efault,
-		    "%s: io_uring_register_buffers of the full RW mapping fails EFAULT",
-		    n->name);
+		    "%s: io_uring_register_buffers of the full %s mapping fails EFAULT",
+		    n->name, prot & PROT_WRITE ? "RW" : "RO");
 	ktap_result(control,
 		    "%s: io_uring_register_buffers of an anonymous buffer of the same size succeeds on the same ring",
 		    n->name);
@@ -852,14 +1155,8 @@ void mmp_test_misc_node(const struct mmp_node *n, const char *bdf)
 bool mmp_sysfs_write(const char *path, const char *val)
 {
 	size_t len = strlen(val);
-	ssize_t ret = -1;
-	int fd;
+	ssize_t ret = mmp_write_file(path, val);
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		ret = write(fd, val, len);
-		close(fd);
-	}
 	if (ret != (ssize_t)len)
 		diag("write '%.*s' to %s: %s", (int)strcspn(val, "\n"), val,
 		     path, ret < 0 ? strerror(errno) : "short write");
@@ -985,15 +1282,22 @@ bool mmp_wait_node(const char *path, bool present)
 	return false;
 }
 
-/* A VMA keeps its file, and so the module, alive after close(fd). */
 void mmp_test_pinned_unload(const char *mod, const struct mmp_node *n,
 			    const char *skip)
 {
+	mmp_test_pinned_unload_flags(mod, n, MAP_SHARED, skip);
+}
+
+/* A VMA keeps its file, and so the module, alive after close(fd). */
+void mmp_test_pinned_unload_flags(const char *mod, const struct mmp_node *n,
+				  int flags, const char *skip)
+{
+	const char *kind = flags == MAP_PRIVATE ? " MAP_PRIVATE" : "";
 	bool refused = false, intact = false;
 
 	if (!skip) {
 		int fd = mmp_open_dev(n->path, O_RDONLY);
-		void *p = mmp_map_pages(fd, 0, n->pages, PROT_READ);
+		void *p = mmp_map(fd, 0, n->pages, PROT_READ, flags);
 
 		mmp_close_fd(fd);
 		if (p) {
@@ -1006,10 +1310,11 @@ void mmp_test_pinned_unload(const char *mod, const struct mmp_node *n,
 		}
 	}
 	mmp_report(skip, refused,
-		   "module: delete_module fails EAGAIN while %s mapped, fd closed",
-		   n->name);
+		   "module: delete_module fails EAGAIN while %s mapped%s, fd closed",
+		   n->name, kind);
 	mmp_report(skip, intact,
-		   "module: %s mapping intact after refused unload", n->name);
+		   "module: %s%s mapping intact after refused unload", n->name,
+		   kind);
 }
 
 /* Every node is back and shows its page 0 again. */
@@ -1050,8 +1355,7 @@ bool mmp_module_suite(const char *mod, const char *ko, bool no_module,
 		      const char *back)
 {
 	const char *skip = mmp_module_skip(no_module);
-	const char *reload_skip = mmp_reload_skip(no_module, ko);
-	bool unloaded = false, gone = false, loaded = false, is_back = false;
+	bool unloaded, loaded;
 	int i;
 
 	for (i = 0; i < count && !skip; i++)
@@ -1062,7 +1366,21 @@ bool mmp_module_suite(const char *mod, const char *ko, bool no_module,
 	for (i = 0; i < n_pinned; i++)
 		mmp_test_pinned_unload(mod, &nodes[i], skip);
 
-	if (!skip) {
+	unloaded = mmp_unload_suite(mod, skip, true, nodes, count,
+				    "after munmap and close");
+	loaded = mmp_reload_suite(ko, mmp_reload_skip(no_module, ko), nodes,
+				  count, back);
+	return !unloaded || loaded;
+}
+
+bool mmp_unload_suite(const char *mod, const char *skip, bool ready,
+		      const struct mmp_node *nodes, int count,
+		      const char *when)
+{
+	bool unloaded = false, gone = false;
+	int i;
+
+	if (!skip && ready) {
 		unloaded = !mmp_unload(mod);
 		if (!unloaded)
 			diag("delete_module: %s", strerror(errno));
@@ -1071,15 +1389,22 @@ bool mmp_module_suite(const char *mod, const char *ko, bool no_module,
 		for (i = 0; i < count && unloaded; i++)
 			gone = mmp_wait_node(nodes[i].path, false) && gone;
 	}
-	mmp_report(skip, unloaded,
-		   "module: delete_module succeeds after munmap and close");
+	mmp_report(skip, unloaded, "module: delete_module succeeds %s", when);
 	mmp_report(skip, gone, "module: device nodes removed after unload");
+	return unloaded;
+}
 
-	if (!reload_skip) {
+bool mmp_reload_suite(const char *ko, const char *skip,
+		      const struct mmp_node *nodes, int count,
+		      const char *back)
+{
+	bool loaded = false, is_back = false;
+
+	if (!skip) {
 		loaded = mmp_load(ko);
 		is_back = loaded && nodes_back(nodes, count);
 	}
-	mmp_report(reload_skip, loaded, "module: reload with finit_module");
-	mmp_report(reload_skip, is_back, "%s", back);
-	return !unloaded || loaded;
+	mmp_report(skip, loaded, "module: reload with finit_module");
+	mmp_report(skip, is_back, "%s", back);
+	return loaded;
 }

@@ -38,6 +38,9 @@ size_t mmp_test_start(int argc, char **argv, const char *name, int plan,
 void mmp_report(const char *skip, bool ok, const char *fmt, ...)
 	KTAP_PRINTF(3, 4);
 
+/* Module parameter nr_pages of @mod, or @def with a diagnostic. */
+unsigned long mmp_nr_pages_param(const char *mod, unsigned long def);
+
 /* A device node under test and what a mapping of it must show. */
 struct mmp_node {
 	const char *path;
@@ -95,8 +98,15 @@ bool mmp_check_bytes(const char *what, void *p, size_t off, size_t len,
 		     uint8_t xor);
 bool mmp_fill_bytes(const char *what, void *p, size_t off, size_t len,
 		    uint8_t xor);
+/* Every byte of [p, p + len) is (or is set to) @val. */
+bool mmp_check_const(const char *what, void *p, size_t len, uint8_t val);
+bool mmp_fill_const(const char *what, void *p, size_t len, uint8_t val);
 /* mmp_node check: @pages pages at @p hold the pattern from offset 0. */
 bool mmp_pattern_check(const char *what, void *p, size_t pages);
+/* mmp_node rewrite: store the pattern page 0 already holds (checked). */
+bool mmp_pattern_rewrite(const char *what, void *p);
+/* mmp_node check: @pages pages at @p are all zero. */
+bool mmp_zero_check(const char *what, void *p, size_t pages);
 bool mmp_read32(const char *what, void *bar, size_t off, uint32_t *val);
 bool mmp_write32(const char *what, void *bar, size_t off, uint32_t val);
 
@@ -109,7 +119,27 @@ void mmp_close_fd(int fd);
 
 /* Shared map of pages [pgoff, pgoff + npages); NULL with a diagnostic. */
 void *mmp_map_pages(int fd, unsigned long pgoff, size_t npages, int prot);
+/* The same with mmap flags @flags (MAP_SHARED or MAP_PRIVATE). */
+void *mmp_map(int fd, unsigned long pgoff, size_t npages, int prot,
+	      int flags);
 void mmp_unmap_pages(void *p, size_t npages);
+
+/*
+ * A fresh O_RDONLY shared map of pages [pgoff, pgoff + npages) of @path
+ * shows mmp_pattern() ^ @xor: what the device's buffer holds now.
+ */
+bool mmp_fresh_map_check(const char *what, const char *path,
+			 unsigned long pgoff, size_t npages, uint8_t xor);
+
+/* @path is a character device with permission bits @mode. */
+bool mmp_node_mode_is(const char *path, unsigned int mode);
+/* The same for n->path, recorded: 1 result. */
+void mmp_test_node_mode(const struct mmp_node *n, unsigned int mode);
+
+/* fork() after flushing stdout; -1 with a diagnostic. */
+pid_t mmp_fork(void);
+/* Reap child @pid: its exit code, or -1; a diagnostic unless it is 0. */
+int mmp_wait_child(pid_t pid);
 
 /* True if no page of [p, p + npages * page) is mapped any more. */
 bool mmp_is_unmapped(void *p, size_t npages);
@@ -123,7 +153,29 @@ bool mmp_vma_flags(void *p, size_t len, char *flags, size_t size);
 /* All of the space separated flags in @list are (@want) or are not set. */
 bool mmp_flags_are(const char *flags, const char *list, bool want);
 
-/* VmFlags of RO/O_RDONLY, RO/O_RDWR and RW/O_RDWR full maps: 3 results. */
+/* A full map that must have all flags of @set and none of @clear. */
+struct mmp_vmflags {
+	const char *desc;
+	int oflags;
+	int prot;
+	int flags;	/* MAP_SHARED or MAP_PRIVATE */
+	const char *set;
+	const char *clear;
+};
+
+/* One result per entry: "<name>: VmFlags of <desc>". */
+void mmp_run_vmflags(const struct mmp_node *n, const struct mmp_vmflags *v,
+		     size_t count);
+
+/*
+ * VmFlags of RO/O_RDONLY, RO/O_RDWR and RW/O_RDWR full shared maps: what
+ * the VFS sets, and what the driver's kind of mapping adds (@set, e.g.
+ * "io pf de dd") or must never show (@clear, besides "ex me"): 3 results.
+ */
+void mmp_test_vmflags_kind(const struct mmp_node *n, const char *set,
+			   const char *clear);
+
+/* mmp_test_vmflags_kind() of a PFN map, "io pf de dd": 3 results. */
 #define MMP_N_VMFLAGS 3
 void mmp_test_vmflags(const struct mmp_node *n);
 
@@ -150,6 +202,15 @@ void mmp_test_bad_maps(const struct mmp_node *n, const char *unit,
 		       int range_err);
 
 /*
+ * The standard table for drivers that allow MAP_PRIVATE: instead of the
+ * two MAP_PRIVATE refusals, MAP_PRIVATE PROT_READ|PROT_EXEC fails EPERM:
+ * 11 results.
+ */
+#define MMP_N_BAD_MAPS_ALLOW_PRIVATE (MMP_N_BAD_MAPS - 1)
+void mmp_test_bad_maps_allow_private(const struct mmp_node *n,
+				     const char *unit, int range_err);
+
+/*
  * mprotect adding PROT_WRITE to an O_RDONLY map and PROT_EXEC to a RW map
  * fail EACCES; adding PROT_WRITE to an O_RDWR map works: 3 results.
  */
@@ -174,9 +235,34 @@ void mmp_report_mremap(const char *skip, const struct mmp_node *n,
 #define MMP_N_MREMAP 4
 void mmp_test_mremap(const struct mmp_node *n);
 
+/*
+ * For drivers whose contents are the pattern (n->pages pages of it):
+ * mmp_test_mremap() on an O_RDONLY fd, then shrinking 4 pages to 2 in
+ * place and moving 2 pages from pgoff 1 with MREMAP_FIXED keep the
+ * contents and unmap what they leave: 8 results, skipped below 4 pages.
+ */
+#define MMP_N_MREMAP_RESIZE (MMP_N_MREMAP + 4)
+void mmp_test_mremap_resize(const struct mmp_node *n);
+
 /* A forked child sees the full mapping, the parent's survives: 2 results. */
 #define MMP_N_FORK 2
 void mmp_test_fork(const struct mmp_node *n);
+
+/* A full RO map from an O_RDONLY fd shows n->shows: 1 result. */
+void mmp_test_full_map(const struct mmp_node *n);
+
+/* The same for a MAP_PRIVATE PROT_READ map: 1 result. */
+void mmp_test_private_ro(const struct mmp_node *n);
+
+/*
+ * Every valid (pgoff, npages) window of a pattern device shows the
+ * pattern from its offset, aggregated into 1 result.
+ */
+void mmp_test_partial_maps(const struct mmp_node *n);
+
+/* What a pattern device that allows MAP_PRIVATE shows: the three above. */
+#define MMP_N_PATTERN_MAPS 3
+void mmp_test_pattern_maps(const struct mmp_node *n);
 
 /*
  * Registering the full RW map as an io_uring fixed buffer fails EFAULT (no
@@ -184,6 +270,13 @@ void mmp_test_fork(const struct mmp_node *n);
  */
 #define MMP_N_IO_URING 2
 void mmp_test_io_uring(const struct mmp_node *n);
+
+/*
+ * The same for a full shared map with protection @prot (from an O_RDWR fd
+ * if it has PROT_WRITE, else O_RDONLY): 2 results. A PROT_READ map fails
+ * because io_uring pins the buffer for writing.
+ */
+void mmp_test_io_uring_prot(const struct mmp_node *n, int prot);
 
 /* What existing mappings go through: the three tests above in a row. */
 #define MMP_N_MAPPING_OPS (MMP_N_MREMAP + MMP_N_FORK + MMP_N_IO_URING)
@@ -242,6 +335,33 @@ bool mmp_wait_node(const char *path, bool present);
 void mmp_test_pinned_unload(const char *mod, const struct mmp_node *n,
 			    const char *skip);
 
+/* The same with a PROT_READ map of mmap flags @flags: 2 results. */
+void mmp_test_pinned_unload_flags(const char *mod, const struct mmp_node *n,
+				  int flags, const char *skip);
+
+/* What mmp_test_start() parsed from the command line. */
+struct mmp_opts {
+	const char *ko;
+	bool no_module;
+};
+
+/*
+ * mmp_test_start() for a test of the one node @n of module @mod. With
+ * @def_pages, n->pages becomes the module's nr_pages (@def_pages if it
+ * cannot be read). Says what is tested, goes quiet if @n is missing and
+ * runs mmp_test_node_mode(@n, @mode): 1 result.
+ */
+size_t mmp_node_test_start(int argc, char **argv, const char *mod, int plan,
+			   struct mmp_node *n, unsigned long def_pages,
+			   unsigned int mode, struct mmp_opts *o);
+
+/*
+ * The end of such a test: loud again, mmp_module_suite() with @n pinned,
+ * then ktap_finish(), whose value it returns.
+ */
+int mmp_node_test_finish(const char *mod, const struct mmp_opts *o,
+			 const struct mmp_node *n, const char *back);
+
 /* Why the whole module section, or only its reload, is skipped: or NULL. */
 const char *mmp_module_skip(bool no_module);
 const char *mmp_reload_skip(bool no_module, const char *ko);
@@ -255,6 +375,23 @@ const char *mmp_reload_skip(bool no_module, const char *ko);
 #define MMP_N_MODULE(n_pinned) (MMP_N_PINNED * (n_pinned) + 4)
 bool mmp_module_suite(const char *mod, const char *ko, bool no_module,
 		      const struct mmp_node *nodes, int count, int n_pinned,
+		      const char *back);
+
+/*
+ * The two halves of the suite after the pinned tests. Unload: delete_module
+ * succeeds (result "module: delete_module succeeds <@when>") and all @count
+ * nodes go away: 2 results; returns whether it unloaded. If the caller
+ * could not set up what @when says (!@ready), both fail without unloading.
+ * Reload: from @ko, and every node shows page 0 again (result @back): 2
+ * results; returns whether it loaded. Each is skipped if @skip.
+ */
+#define MMP_N_UNLOAD 2
+bool mmp_unload_suite(const char *mod, const char *skip, bool ready,
+		      const struct mmp_node *nodes, int count,
+		      const char *when);
+#define MMP_N_RELOAD 2
+bool mmp_reload_suite(const char *ko, const char *skip,
+		      const struct mmp_node *nodes, int count,
 		      const char *back);
 
 #endif /* MMP_TESTLIB_H */

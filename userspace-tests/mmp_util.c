@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mmp_util.h"
@@ -11,18 +14,37 @@
 long mmp_read_param(const char *module, const char *param)
 {
 	char path[256];
-	long val;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", module,
 		 param);
-	f = fopen(path, "r");
+	return mmp_read_long(path);
+}
+
+long mmp_read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long val;
+
 	if (!f)
 		return -1;
 	if (fscanf(f, "%ld", &val) != 1)
 		val = -1;
 	fclose(f);
 	return val;
+}
+
+ssize_t mmp_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err;
+	ssize_t ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val));
+	err = errno;	/* write()'s errno, not close()'s */
+	close(fd);
+	errno = err;
+	return ret;
 }
 
 bool mmp_module_loaded(const char *module)
@@ -91,27 +113,84 @@ bool mmp_has_flag(const char *flags, const char *flag)
 	return false;
 }
 
-int mmp_count_maps(const char *path)
+/*
+ * Count the /proc/self/maps lines for which @match(start, path field, @arg)
+ * holds. With @found, stop at the first one and copy its path there.
+ */
+static int maps_scan(bool (*match)(unsigned long, const char *, const void *),
+		     const void *arg, char *found, size_t size)
 {
-	size_t plen = strlen(path);
 	char line[4096];
-	int n = 0;
+	unsigned long start, end;
+	int n = 0, pos;
 	FILE *f;
 
 	f = fopen("/proc/self/maps", "re");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		size_t len = strcspn(line, "\n");
-
-		line[len] = '\0';
-		/* Whole path field: /dev/x must not match /dev/x-legacy. */
-		if (len > plen && line[len - plen - 1] == ' ' &&
-		    !strcmp(line + len - plen, path))
-			n++;
+		/* start-end perms offset dev inode, then the path if any */
+		pos = 0;
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &start, &end,
+			   &pos) != 2 || !pos)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		if (!match(start, line + pos, arg))
+			continue;
+		n++;
+		if (found) {
+			snprintf(found, size, "%s", line + pos);
+			break;
+		}
 	}
 	fclose(f);
 	return n;
+}
+
+/* Whole path field: /dev/x must not match /dev/x-legacy. */
+static bool path_is(unsigned long start, const char *path, const void *want)
+{
+	(void)start;
+	return !strcmp(path, want);
+}
+
+static bool path_contains(unsigned long start, const char *path,
+			  const void *s)
+{
+	(void)start;
+	return strstr(path, s) != NULL;
+}
+
+static bool starts_at(unsigned long start, const char *path,
+		      const void *addr)
+{
+	(void)path;
+	return start == (unsigned long)addr;
+}
+
+int mmp_count_maps(const char *path)
+{
+	return maps_scan(path_is, path, NULL, 0);
+}
+
+int mmp_count_maps_containing(const char *s)
+{
+	return maps_scan(path_contains, s, NULL, 0);
+}
+
+bool mmp_vma_path(const void *addr, char *path, size_t size)
+{
+	return maps_scan(starts_at, addr, path, size) > 0;
+}
+
+pid_t mmp_waitpid(pid_t pid, int *status)
+{
+	pid_t ret;
+
+	do
+		ret = waitpid(pid, status, 0);
+	while (ret < 0 && errno == EINTR);
+	return ret;
 }
 
 bool mmp_read_line(const char *path, char *buf, size_t size)

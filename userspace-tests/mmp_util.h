@@ -6,9 +6,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Integer module parameter from /sys/module/<module>/parameters, or -1. */
 long mmp_read_param(const char *module, const char *param);
+
+/* The integer at the start of @path (a sysfs or debugfs file), or -1. */
+long mmp_read_long(const char *path);
+
+/*
+ * One write() of the string @val to @path: what write() returned, or -1
+ * with errno set if @path cannot be opened.
+ */
+ssize_t mmp_write_file(const char *path, const char *val);
 
 /* Whether /sys/module/<module> exists. */
 bool mmp_module_loaded(const char *module);
@@ -42,6 +52,18 @@ bool mmp_has_flag(const char *flags, const char *flag);
 
 /* Number of /proc/self/maps lines naming @path, or -1 on error. */
 int mmp_count_maps(const char *path);
+
+/* Number of /proc/self/maps lines whose path contains @s, or -1. */
+int mmp_count_maps_containing(const char *s);
+
+/*
+ * The path field of the /proc/self/maps line of the VMA that starts at
+ * @addr ("" for anonymous memory); false if no VMA starts there.
+ */
+bool mmp_vma_path(const void *addr, char *path, size_t size);
+
+/* waitpid() for @pid, restarted after signals. */
+pid_t mmp_waitpid(pid_t pid, int *status);
 
 /* First line of @path without its newline; false if unreadable or empty. */
 bool mmp_read_line(const char *path, char *buf, size_t size);
