@@ -22,7 +22,6 @@
 #include <sys/mman.h>
 
 #include "ktap.h"
-#include "mmp_debugfs.h"
 #include "mmp_testlib.h"
 #include "mmp_util.h"
 
@@ -52,7 +51,7 @@ static struct mmp_node node = {
 /* Zero the counters and the dirty set; the caller has nothing mapped. */
 static bool reset(void)
 {
-	return mmp_dbg_write(MOD_NAME, "reset", "1");
+	return mmp_debugfs_write(MOD_NAME, "reset", "1");
 }
 
 /*
@@ -66,9 +65,9 @@ static bool state_is(const char *what, long faults, long mkwrites,
 	char d[256] = "";
 	bool ok;
 
-	ok = mmp_dbg_long(MOD_NAME, "faults", &f);
-	ok = mmp_dbg_long(MOD_NAME, "mkwrites", &m) && ok;
-	ok = mmp_dbg_line(MOD_NAME, "dirty", d, sizeof(d)) && ok;
+	ok = mmp_debugfs_long(MOD_NAME, "faults", &f);
+	ok = mmp_debugfs_long(MOD_NAME, "mkwrites", &m) && ok;
+	ok = mmp_debugfs_line(MOD_NAME, "dirty", d, sizeof(d)) && ok;
 	if (!ok)
 		return false;
 	if (f == faults && m == mkwrites && !strcmp(d, dirty))
@@ -263,5 +262,11 @@ static void tests(size_t page_size)
 
 int main(int argc, char **argv)
 {
-	return mmp_dbg_main(argc, argv, MOD_NAME, PLAN, &node, 16, tests);
+	static const struct mmp_node_test t = {
+		.mod = MOD_NAME, .plan = PLAN, .n = &node, .def_pages = 16,
+		.tests = tests,
+		.back = "module: " DEV_PATH " back with the pattern in page 0 after reload",
+	};
+
+	return mmp_node_test_main(argc, argv, &t);
 }

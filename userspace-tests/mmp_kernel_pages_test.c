@@ -257,14 +257,9 @@ static void test_odirect(void)
 		    node.name);
 }
 
-int main(int argc, char **argv)
+static void tests(size_t page_size)
 {
-	struct mmp_opts o;
-
-	page = mmp_node_test_start(argc, argv, MOD_NAME, PLAN, &node,
-				   DEFAULT_NR_PAGES, 0600, &o);
-	if (!page)
-		return 2;
+	page = page_size;
 	mmp_test_pattern_maps(&node);
 	/* Real pages: VM_MIXEDMAP, never VM_IO or VM_PFNMAP. */
 	mmp_test_vmflags_kind(&node, "mm de", "io pf");
@@ -274,6 +269,15 @@ int main(int argc, char **argv)
 	mmp_test_mremap_resize(&node);
 	mmp_test_fork(&node);
 	test_odirect();
-	return mmp_node_test_finish(MOD_NAME, &o, &node,
-				    "module: device node back after reload, page 0 holds the pattern");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct mmp_node_test t = {
+		.mod = MOD_NAME, .plan = PLAN, .n = &node,
+		.def_pages = DEFAULT_NR_PAGES, .mode = 0600, .tests = tests,
+		.back = "module: device node back after reload, page 0 holds the pattern",
+	};
+
+	return mmp_node_test_main(argc, argv, &t);
 }

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "ktap.h"
 #include "mmp_testlib.h"
@@ -32,7 +31,6 @@
 
 #define MOD_NAME	"mmp_readonly"
 #define DEFAULT_NR_PAGES 16UL
-#define FAIL_ACTION	"/sys/kernel/debug/mmp_readonly/fail_action"
 
 enum {
 	N_VMFLAGS = 3,
@@ -131,19 +129,16 @@ static void test_mprotect(void)
 	}
 }
 
-/* Write @val to the knob and read it back. */
+/* Write @val to the knob (only where the driver is) and read it back. */
 static bool set_fail_action(const char *val)
 {
 	char got[16];
 
-	if (!mmp_sysfs_write(FAIL_ACTION, val))
+	if (!mmp_debugfs_write(MOD_NAME, "fail_action", val) ||
+	    !mmp_debugfs_line(MOD_NAME, "fail_action", got, sizeof(got)))
 		return false;
-	if (!mmp_read_line(FAIL_ACTION, got, sizeof(got))) {
-		diag("read %s: %s", FAIL_ACTION, strerror(errno));
-		return false;
-	}
 	if (strcmp(got, val)) {
-		diag("%s reads '%s' after writing %s", FAIL_ACTION, got, val);
+		diag("fail_action reads '%s' after writing %s", got, val);
 		return false;
 	}
 	return true;
@@ -155,20 +150,14 @@ static void test_error_override(void)
 		"mmap with fail_action=1 (error_override -EAGAIN)",
 		node.pages * page, 0, PROT_READ, MAP_SHARED, O_RDONLY, EAGAIN
 	};
-	/* Touch debugfs only where the driver's device and knob exist. */
-	bool may_write = !access(node.path, F_OK) &&
-			 !access(FAIL_ACTION, W_OK);
 	bool on, off;
 
-	if (!may_write)
-		diag("%s or %s missing: not writing the knob", node.path,
-		     FAIL_ACTION);
-	on = may_write && set_fail_action("1");
+	on = set_fail_action("1");
 	ktap_result(on, "%s: debugfs fail_action reads 1 after writing 1",
 		    node.name);
 	mmp_run_bad_maps(&node, &bad, 1);
 	/* Off again whatever failed: later tests need working mmap(). */
-	off = may_write && set_fail_action("0") &&
+	off = set_fail_action("0") &&
 	      mmp_fresh_map_check("full map after fail_action=0", node.path,
 				  0, node.pages, 0);
 	ktap_result(off,
@@ -176,14 +165,9 @@ static void test_error_override(void)
 		    node.name);
 }
 
-int main(int argc, char **argv)
+static void tests(size_t page_size)
 {
-	struct mmp_opts o;
-
-	page = mmp_node_test_start(argc, argv, MOD_NAME, PLAN, &node,
-				   DEFAULT_NR_PAGES, 0444, &o);
-	if (!page)
-		return 2;
+	page = page_size;
 	test_open_rdwr();
 	mmp_test_pattern_maps(&node);
 	test_vmflags();
@@ -191,6 +175,15 @@ int main(int argc, char **argv)
 	test_mprotect();
 	mmp_test_io_uring_prot(&node, PROT_READ);
 	test_error_override();
-	return mmp_node_test_finish(MOD_NAME, &o, &node,
-				    "module: device node back after reload, page 0 holds the pattern");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct mmp_node_test t = {
+		.mod = MOD_NAME, .plan = PLAN, .n = &node,
+		.def_pages = DEFAULT_NR_PAGES, .mode = 0444, .tests = tests,
+		.back = "module: device node back after reload, page 0 holds the pattern",
+	};
+
+	return mmp_node_test_main(argc, argv, &t);
 }

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "ktap.h"
-#include "mmp_debugfs.h"
 #include "mmp_testlib.h"
 #include "mmp_util.h"
 
@@ -74,7 +73,8 @@ static struct ctrs ctrs_read(void)
 	int i;
 
 	for (i = 0; i < NR_CTRS; i++)
-		c.ok = mmp_dbg_long(MOD_NAME, ctr_file[i], &c.v[i]) && c.ok;
+		c.ok = mmp_debugfs_long(MOD_NAME, ctr_file[i], &c.v[i]) &&
+		       c.ok;
 	return c;
 }
 
@@ -357,7 +357,7 @@ static void test_failing_mapped(void)
 	void *p;
 
 	snprintf(val, sizeof(val), "%d", FAIL_ERRNO);
-	if (fd >= 0 && mmp_dbg_write(MOD_NAME, "fail_mapped", val)) {
+	if (fd >= 0 && mmp_debugfs_write(MOD_NAME, "fail_mapped", val)) {
 		int err;
 
 		p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
@@ -371,8 +371,8 @@ static void test_failing_mapped(void)
 			       DELTA([MAPPED_FAILED] = 1, [CLOSES] = 1));
 	}
 	/* Disarm whatever happened above: later tests need ->mapped. */
-	if (mmp_dbg_write(MOD_NAME, "fail_mapped", "0") && fd >= 0) {
-		if (mmp_dbg_long(MOD_NAME, "fail_mapped", &knob) && knob)
+	if (mmp_debugfs_write(MOD_NAME, "fail_mapped", "0") && fd >= 0) {
+		if (mmp_debugfs_long(MOD_NAME, "fail_mapped", &knob) && knob)
 			diag("fail_mapped reads %ld after writing 0", knob);
 		mid = ctrs_read();
 		p = mmp_map_pages(fd, 0, 1, PROT_READ);
@@ -501,5 +501,11 @@ static void tests(size_t page_size)
 
 int main(int argc, char **argv)
 {
-	return mmp_dbg_main(argc, argv, MOD_NAME, PLAN, &node, 16, tests);
+	static const struct mmp_node_test t = {
+		.mod = MOD_NAME, .plan = PLAN, .n = &node, .def_pages = 16,
+		.tests = tests,
+		.back = "module: " DEV_PATH " back with the pattern in page 0 after reload",
+	};
+
+	return mmp_node_test_main(argc, argv, &t);
 }

@@ -333,11 +333,13 @@ static void module_section(const struct mmp_opts *o)
 
 int main(int argc, char **argv)
 {
+	/* No nr_pages: node.pages is what the module tests map. */
+	static const struct mmp_node_test t = {
+		.mod = MOD_NAME, .plan = PLAN, .n = &node, .mode = 0600,
+	};
 	struct mmp_opts o;
 
-	/* No nr_pages: node.pages is what the module tests map. */
-	page = mmp_node_test_start(argc, argv, MOD_NAME, PLAN, &node, 0, 0600,
-				   &o);
+	page = mmp_node_test_start(argc, argv, &t, &o);
 	if (!page)
 		return 2;
 	test_zero_fill();

@@ -22,6 +22,8 @@
 #include "mmp_testlib.h"
 #include "mmp_util.h"
 
+#define DEBUGFS "/sys/kernel/debug"
+
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
 #endif
@@ -100,25 +102,32 @@ size_t mmp_test_start(int argc, char **argv, const char *name, int plan,
 	return page;
 }
 
-size_t mmp_node_test_start(int argc, char **argv, const char *mod, int plan,
-			   struct mmp_node *n, unsigned long def_pages,
-			   unsigned int mode, struct mmp_opts *o)
+size_t mmp_node_test_start(int argc, char **argv,
+			   const struct mmp_node_test *t, struct mmp_opts *o)
 {
-	if (!mmp_test_start(argc, argv, mod, plan, &o->ko, &o->no_module))
+	struct mmp_node *n = t->n;
+
+	if (!mmp_test_start(argc, argv, t->mod, t->plan, &o->ko,
+			    &o->no_module))
 		return 0;
-	if (def_pages)
-		n->pages = mmp_nr_pages_param(mod, def_pages);
+	if (t->def_pages)
+		n->pages = mmp_nr_pages_param(t->mod, t->def_pages);
 	ktap_diag("%s: %zu pages, page size %zu", n->path, n->pages, page);
 	mmp_quiet_if_missing(n);
-	mmp_test_node_mode(n, mode);
+	if (t->mode)
+		mmp_test_node_mode(n, t->mode);
 	return page;
 }
 
-int mmp_node_test_finish(const char *mod, const struct mmp_opts *o,
-			 const struct mmp_node *n, const char *back)
+int mmp_node_test_main(int argc, char **argv, const struct mmp_node_test *t)
 {
+	struct mmp_opts o;
+
+	if (!mmp_node_test_start(argc, argv, t, &o))
+		return 2;
+	t->tests(page);
 	mmp_quiet = false;
-	mmp_module_suite(mod, o->ko, o->no_module, n, 1, 1, back);
+	mmp_module_suite(t->mod, o.ko, o.no_module, t->n, 1, 1, t->back);
 	return ktap_finish();
 }
 
@@ -369,7 +378,7 @@ void mmp_quiet_if_missing(const struct mmp_node *n)
 
 void mmp_test_memtype(const struct mmp_pci_node *pn, const char *want)
 {
-	const char *list = "/sys/kernel/debug/x86/pat_memtype_list";
+	const char *list = DEBUGFS "/x86/pat_memtype_list";
 	int fd = mmp_open_dev(pn->n.path, O_RDONLY);
 	void *p = mmp_map_pages(fd, 0, pn->n.pages, PROT_READ);
 	char line[256], range[64], got[64] = "none";
@@ -495,6 +504,15 @@ int mmp_wait_child(pid_t pid)
 		return 0;
 	diag("child wait status %#x", status);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool mmp_in_child(bool (*fn)(void *), void *arg)
+{
+	pid_t pid = mmp_fork();
+
+	if (pid == 0)
+		_exit(fn(arg) ? 0 : 1);
+	return pid > 0 && mmp_wait_child(pid) == 0;
 }
 
 bool mmp_is_unmapped(void *p, size_t npages)
@@ -1161,6 +1179,53 @@ bool mmp_sysfs_write(const char *path, const char *val)
 		diag("write '%.*s' to %s: %s", (int)strcspn(val, "\n"), val,
 		     path, ret < 0 ? strerror(errno) : "short write");
 	return ret == (ssize_t)len;
+}
+
+/* Why mmp_read_line() or mmp_read_long() of @path failed. */
+static void read_diag(const char *path, const char *what)
+{
+	diag("read %s: %s", path, errno == EBADMSG ? what : strerror(errno));
+}
+
+bool mmp_debugfs_line(const char *mod, const char *file, char *buf,
+		      size_t size)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s/%s", mod, file);
+	if (mmp_read_line(path, buf, size))
+		return true;
+	read_diag(path, "not a single line");
+	return false;
+}
+
+bool mmp_debugfs_long(const char *mod, const char *file, long *val)
+{
+	char path[PATH_MAX];
+	long v;
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s/%s", mod, file);
+	v = mmp_read_long(path);
+	if (v >= 0) {
+		*val = v;
+		return true;
+	}
+	read_diag(path, "not a single line of a decimal count");
+	return false;
+}
+
+bool mmp_debugfs_write(const char *mod, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), DEBUGFS "/%s", mod);
+	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
+		diag("no %s: not writing '%s' to %s", path, val, file);
+		return false;
+	}
+	snprintf(path, sizeof(path), DEBUGFS "/%s/%s", mod, file);
+	return mmp_sysfs_write(path, val);
 }
 
 bool mmp_bound_to(const char *bdf, const char *drv)

@@ -140,6 +140,8 @@ void mmp_test_node_mode(const struct mmp_node *n, unsigned int mode);
 pid_t mmp_fork(void);
 /* Reap child @pid: its exit code, or -1; a diagnostic unless it is 0. */
 int mmp_wait_child(pid_t pid);
+/* Run @fn(@arg) in a forked child; true if it returned true there. */
+bool mmp_in_child(bool (*fn)(void *), void *arg);
 
 /* True if no page of [p, p + npages * page) is mapped any more. */
 bool mmp_is_unmapped(void *p, size_t npages);
@@ -299,6 +301,20 @@ void mmp_test_misc_node(const struct mmp_node *n, const char *bdf);
 /* Write @val to a sysfs attribute; false with a diagnostic. */
 bool mmp_sysfs_write(const char *path, const char *val);
 
+/*
+ * Debugfs file /sys/kernel/debug/<@mod>/<@file> of a module: its single
+ * line (mmp_read_line()) or its decimal count (mmp_read_long()); false
+ * with a diagnostic.
+ */
+bool mmp_debugfs_line(const char *mod, const char *file, char *buf,
+		      size_t size);
+bool mmp_debugfs_long(const char *mod, const char *file, long *val);
+/*
+ * mmp_sysfs_write() to a debugfs file of @mod, but only where the module's
+ * debugfs directory exists: without the driver this writes nothing at all.
+ */
+bool mmp_debugfs_write(const char *mod, const char *file, const char *val);
+
 /* Whether PCI device @bdf is bound to driver @drv. */
 bool mmp_bound_to(const char *bdf, const char *drv);
 
@@ -345,22 +361,33 @@ struct mmp_opts {
 	bool no_module;
 };
 
-/*
- * mmp_test_start() for a test of the one node @n of module @mod. With
- * @def_pages, n->pages becomes the module's nr_pages (@def_pages if it
- * cannot be read). Says what is tested, goes quiet if @n is missing and
- * runs mmp_test_node_mode(@n, @mode): 1 result.
- */
-size_t mmp_node_test_start(int argc, char **argv, const char *mod, int plan,
-			   struct mmp_node *n, unsigned long def_pages,
-			   unsigned int mode, struct mmp_opts *o);
+/* A test of the one node @n of module @mod. */
+struct mmp_node_test {
+	const char *mod;
+	int plan;
+	struct mmp_node *n;
+	unsigned long def_pages;	/* n->pages from nr_pages; 0: as set */
+	unsigned int mode;		/* for mmp_test_node_mode(); 0: none */
+	void (*tests)(size_t page);	/* what mmp_node_test_main() runs */
+	const char *back;		/* name of its reload result */
+};
 
 /*
- * The end of such a test: loud again, mmp_module_suite() with @n pinned,
- * then ktap_finish(), whose value it returns.
+ * mmp_test_start() for @t->plan results. With @t->def_pages, n->pages
+ * becomes the module's nr_pages (@t->def_pages if it cannot be read).
+ * Says what is tested, goes quiet if the node is missing and, with
+ * @t->mode, runs mmp_test_node_mode(): 1 result. Returns the page size,
+ * or 0 after printing the usage.
  */
-int mmp_node_test_finish(const char *mod, const struct mmp_opts *o,
-			 const struct mmp_node *n, const char *back);
+size_t mmp_node_test_start(int argc, char **argv,
+			   const struct mmp_node_test *t, struct mmp_opts *o);
+
+/*
+ * The main() of such a test: mmp_node_test_start(), @t->tests(page size),
+ * loud again, then mmp_module_suite() with the node pinned and the reload
+ * result named @t->back. Returns the exit status, 2 after the usage.
+ */
+int mmp_node_test_main(int argc, char **argv, const struct mmp_node_test *t);
 
 /* Why the whole module section, or only its reload, is skipped: or NULL. */
 const char *mmp_module_skip(bool no_module);

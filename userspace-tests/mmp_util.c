@@ -22,15 +22,18 @@ long mmp_read_param(const char *module, const char *param)
 
 long mmp_read_long(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	char buf[32], *end;
 	long val;
 
-	if (!f)
+	if (!mmp_read_line(path, buf, sizeof(buf)))
 		return -1;
-	if (fscanf(f, "%ld", &val) != 1)
-		val = -1;
-	fclose(f);
-	return val;
+	errno = 0;
+	val = strtol(buf, &end, 10);
+	/* strtol() would take a sign or blanks: counts have neither. */
+	if (buf[0] >= '0' && buf[0] <= '9' && !*end && !errno)
+		return val;
+	errno = EBADMSG;
+	return -1;
 }
 
 ssize_t mmp_write_file(const char *path, const char *val)
@@ -195,16 +198,27 @@ pid_t mmp_waitpid(pid_t pid, int *status)
 
 bool mmp_read_line(const char *path, char *buf, size_t size)
 {
-	FILE *f = fopen(path, "re");
-	bool ok;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err;
+	ssize_t n;
+	size_t len;
 
-	if (!f)
+	if (fd < 0)
 		return false;
-	ok = fgets(buf, (int)size, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok && buf[0];
+	/* sysfs and debugfs hand out a small file in one read. */
+	n = read(fd, buf, size - 1);
+	err = errno;	/* read()'s errno, not close()'s */
+	close(fd);
+	errno = err;
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	len = strcspn(buf, "\n");
+	buf[len] = '\0';
+	/* The first newline ends the file, which fit with room to spare. */
+	if (len + 1 == (size_t)n && (size_t)n < size - 1)
+		return true;
+	errno = EBADMSG;
+	return false;
 }
 
 /* Last path component of the target of the symlink @link. */

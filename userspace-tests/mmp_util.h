@@ -8,11 +8,21 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Integer module parameter from /sys/module/<module>/parameters, or -1. */
+/* mmp_read_long() of /sys/module/<module>/parameters/<param>. */
 long mmp_read_param(const char *module, const char *param);
 
-/* The integer at the start of @path (a sysfs or debugfs file), or -1. */
+/*
+ * The decimal count (digits only) that is the single line of @path (a
+ * sysfs or debugfs file), or -1 with errno set: EBADMSG if it is no count.
+ */
 long mmp_read_long(const char *path);
+
+/*
+ * The single line of @path without its newline; it may be empty. False
+ * with errno set if unreadable, EBADMSG if not exactly one line or too
+ * long for @buf (which then holds what it got up to the first newline).
+ */
+bool mmp_read_line(const char *path, char *buf, size_t size);
 
 /*
  * One write() of the string @val to @path: what write() returned, or -1
@@ -64,9 +74,6 @@ bool mmp_vma_path(const void *addr, char *path, size_t size);
 
 /* waitpid() for @pid, restarted after signals. */
 pid_t mmp_waitpid(pid_t pid, int *status);
-
-/* First line of @path without its newline; false if unreadable or empty. */
-bool mmp_read_line(const char *path, char *buf, size_t size);
 
 /* QEMU's edu device: BAR0 holds an ID and a liveness register. */
 #define MMP_EDU_VENDOR		0x1234
