@@ -29,6 +29,11 @@
  *    page->mapping, finds none and retries the fault for ever.
  *  - MAP_PRIVATE (refused here: writes would go to copies and dirty
  *    tracking would see nothing) and PROT_EXEC.
+ *  - Re-arming: after ->page_mkwrite the PTE stays writable, so forgetting
+ *    a page's dirty bit is not enough to see its next write. Zap the page
+ *    from every mapping first, under the page lock that ->page_mkwrite
+ *    also takes, then clear the bit: a concurrent write either was
+ *    recorded before or faults again and is recorded after.
  *
  * Legacy equivalent: f_op->mmap setting vma->vm_ops; same handlers.
  *
@@ -37,7 +42,8 @@
  *
  * Device: /dev/mmp-fault, nr_pages pages. In /sys/kernel/debug/mmp_fault/:
  * faults and mkwrites (totals), dirty (page indices written, e.g. 1,3),
- * and reset (write anything: zero the counters and the dirty set).
+ * and reset (write anything: re-arm the written pages, zero the counters
+ * and the dirty set).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -63,6 +69,41 @@ static struct page **mmp_pages;
 static unsigned long *mmp_dirty; /* bitmap, one bit per page */
 static atomic_t faults, mkwrites;
 static struct dentry *mmp_debugfs;
+
+/* Open files: their mappings are what reset has to write-protect. */
+static LIST_HEAD(mmp_files);
+static DEFINE_MUTEX(mmp_files_lock);
+
+struct mmp_fault_file {
+	struct list_head node;
+	struct file *file;
+};
+
+static int mmp_fault_open(struct inode *inode, struct file *file)
+{
+	struct mmp_fault_file *f = kzalloc_obj(*f);
+
+	if (!f)
+		return -ENOMEM;
+	f->file = file;
+	mutex_lock(&mmp_files_lock);
+	list_add(&f->node, &mmp_files);
+	mutex_unlock(&mmp_files_lock);
+	file->private_data = f;
+	return 0;
+}
+
+/* Runs once the last mapping of the file is gone, too. */
+static int mmp_fault_release(struct inode *inode, struct file *file)
+{
+	struct mmp_fault_file *f = file->private_data;
+
+	mutex_lock(&mmp_files_lock);
+	list_del(&f->node);
+	mutex_unlock(&mmp_files_lock);
+	kfree(f);
+	return 0;
+}
 
 static vm_fault_t mmp_fault_fault(struct vm_fault *vmf)
 {
@@ -112,6 +153,8 @@ static int mmp_fault_mmap_prepare(struct vm_area_desc *desc)
 
 static const struct file_operations mmp_fault_fops = {
 	.owner = THIS_MODULE,
+	.open = mmp_fault_open,
+	.release = mmp_fault_release,
 	.mmap_prepare = mmp_fault_mmap_prepare,
 };
 
@@ -139,9 +182,25 @@ DEFINE_SHOW_ATTRIBUTE(mmp_dirty);
 static ssize_t mmp_reset_write(struct file *file, const char __user *buf,
 			       size_t len, loff_t *ppos)
 {
+	struct mmp_fault_file *f;
+	unsigned int i;
+
+	mutex_lock(&mmp_files_lock);
+	for (i = 0; i < nr_pages; i++) {
+		if (!test_bit(i, mmp_dirty))
+			continue;
+		/* Zap first: the next write must fault into ->page_mkwrite. */
+		lock_page(mmp_pages[i]);
+		list_for_each_entry(f, &mmp_files, node)
+			unmap_mapping_range(f->file->f_mapping,
+					    (loff_t)i << PAGE_SHIFT, PAGE_SIZE,
+					    1);
+		clear_bit(i, mmp_dirty);
+		unlock_page(mmp_pages[i]);
+	}
+	mutex_unlock(&mmp_files_lock);
 	atomic_set(&faults, 0);
 	atomic_set(&mkwrites, 0);
-	bitmap_zero(mmp_dirty, nr_pages);
 	return len;
 }
 

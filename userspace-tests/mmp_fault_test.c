@@ -35,7 +35,9 @@ enum {
 	N_WRITES = 5,
 	N_EVERY_PAGE = 1,
 	N_FORK = 2,
-	PLAN = N_READS + N_WRITES + N_EVERY_PAGE + N_FORK + MMP_N_VMFLAGS +
+	N_REARM = 2,
+	PLAN = N_READS + N_WRITES + N_EVERY_PAGE + N_FORK + N_REARM +
+	       MMP_N_VMFLAGS +
 	       MMP_N_BAD_MAPS + MMP_N_MPROTECT + MMP_N_MREMAP + MMP_N_MODULE(1),
 };
 
@@ -48,7 +50,7 @@ static struct mmp_node node = {
 	.rewrite = mmp_pattern_rewrite,
 };
 
-/* Zero the counters and the dirty set; the caller has nothing mapped. */
+/* Re-arm written pages, zero the counters and the dirty set. */
 static bool reset(void)
 {
 	return mmp_debugfs_write(MOD_NAME, "reset", "1");
@@ -240,6 +242,36 @@ static void test_fork(void)
 		    "fault: the child faults page 0 in itself (PTEs not copied at fork): faults +1");
 }
 
+/*
+ * reset with the mapping still live must re-arm tracking: the PTE made
+ * writable by the first write is gone, so the next write is seen again.
+ */
+static void test_rearm(void)
+{
+	int fd = mmp_open_dev(DEV_PATH, O_RDWR);
+	bool cleared = false, again = false;
+	char *p = NULL;
+
+	if (fd >= 0 && reset())
+		p = mmp_map_pages(fd, 0, nr_pages, PROT_READ | PROT_WRITE);
+	if (p && write_byte("write page 2", p, 2, 0xff) &&
+	    state_is("after writing page 2", 1, 1, "2")) {
+		cleared = reset() && state_is("after reset", 0, 0, "");
+		again = cleared &&
+			write_byte("write page 2 after reset", p, 2, 0x0f) &&
+			state_is("after writing page 2 again", 1, 1, "2") &&
+			page_with_byte("page 2", p, 2, 0x0f);
+	}
+	if (p)
+		write_byte("restore page 2", p, 2, 0);
+	mmp_unmap_pages(p, nr_pages);
+	mmp_close_fd(fd);
+	ktap_result(cleared,
+		    "fault: reset with the mapping live clears counters and dirty set");
+	ktap_result(again,
+		    "fault: a write after reset, through the same mapping, faults into ->page_mkwrite again: dirty 2");
+}
+
 static void tests(size_t page_size)
 {
 	page = page_size;
@@ -249,6 +281,7 @@ static void tests(size_t page_size)
 	test_lazy_dirty();
 	test_every_page();
 	test_fork();
+	test_rearm();
 	/*
 	 * mmp_test_policy() but for the VmFlags of a PFN map: plain pages
 	 * through vmf->page, so no VM_IO, VM_PFNMAP or VM_MIXEDMAP.
