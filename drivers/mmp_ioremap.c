@@ -24,8 +24,8 @@
  *
  * What you must still check yourself:
  *  - desc->pgoff and the length against the BAR, without computing
- *    pgoff + pages (it can wrap). The core only WARNs if the remap leaves
- *    the VMA; it knows nothing of your BAR.
+ *    pgoff + pages (it can wrap). The core only checks that the remap
+ *    stays inside the VMA; it knows nothing of your BAR.
  *  - The caching attribute: set desc->page_prot before naming the action,
  *    which copies it.
  *  - MAP_PRIVATE: copy-on-write of device memory makes no sense; refuse it.
@@ -36,12 +36,16 @@
  *    (SIGBUS) instead of reaching a device the driver no longer owns. A
  *    mapping can be created concurrently with remove(): its PTEs are
  *    installed after ->mmap_prepare returns, so ->mapped(), which runs after
- *    them, checks again and fails the mmap() if the device went away.
+ *    them, checks again and fails the mmap() if the device went away. The
+ *    PTEs exist until that failure unmaps them, a window only another
+ *    thread of the same process, guessing the address, could use; a
+ *    driver that must close it maps on fault instead (see mmp_uio.c).
  *
  * Legacy equivalent: f_op->mmap calling io_remap_pfn_range() on a live VMA.
  *
  * In-tree precedent (7.3): drivers/char/mem.c for the checks,
- * drivers/vfio/pci/vfio_pci_core.c for zapping mappings on removal.
+ * drivers/vfio/pci/vfio_pci_core.c for zapping user mappings of a BAR
+ * (there on reset and when memory decoding is turned off).
  *
  * Devices: binds QEMU's edu device (1234:11e8) by default; other devices
  * through new_id or driver_override (see README). Each bound device gets

@@ -15,8 +15,8 @@
  *
  * What the kernel does for you: ->mmap_prepare runs before any VMA exists.
  * The driver only checks the request and describes the mapping; when it
- * returns an error nothing has been allocated, merged or mapped, so there is
- * nothing to unwind. Once the VMA is built, the core performs the remap named
+ * returns an error nothing has been allocated, merged or mapped, so the
+ * driver has nothing to unwind. Once the VMA is built, the core performs the remap named
  * by mmap_action_remap_full() and sets VM_IO, VM_PFNMAP, VM_DONTEXPAND and
  * VM_DONTDUMP, so the mapping cannot be grown by mremap(), is left out of
  * core dumps and is refused by get_user_pages().

@@ -37,8 +37,10 @@
  * Legacy equivalent: f_op->mmap taking the reference on the half-built VMA
  * (and undoing it if a later step fails) plus ->open and ->close.
  *
- * In-tree users of ->mapped (7.3): drivers/target/target_core_user.c,
- * fs/afs/file.c.
+ * In-tree users of ->mapped (7.3): fs/afs/file.c,
+ * drivers/hwtracing/stm/core.c, drivers/staging/vme_user/vme_user.c and,
+ * through UIO's legacy ->mmap, drivers/target/target_core_user.c. On that
+ * compatibility path a failing ->mapped() does not lead to ->close().
  *
  * Device: /dev/mmp-refcount, nr_pages pages served by ->fault. Counters in
  * /sys/kernel/debug/mmp_refcount/: vmas (references held by VMAs now),

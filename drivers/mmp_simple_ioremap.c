@@ -12,9 +12,9 @@
  * offset and length arithmetic. mmap_action_simple_ioremap() takes the
  * range, and the core maps [pgoff, pgoff + pages) of it, refusing with
  * EINVAL anything that does not fit. For registers (uncached) or when you
- * want your own errno for bad ranges, see mmp_simple_ioremap.c.
+ * want your own errno for bad ranges, see mmp_ioremap.c.
  *
- * What the kernel does for you: everything mmp_simple_ioremap.c lists (early
+ * What the kernel does for you: everything mmp_ioremap.c lists (early
  * refusal before a VMA exists; VM_IO, VM_PFNMAP, VM_DONTEXPAND, VM_DONTDUMP;
  * no get_user_pages()), plus the range checks against the physical range,
  * overflow included. The legacy equivalent, vm_iomap_memory(), does the
@@ -26,7 +26,7 @@
  *  - MAP_PRIVATE (refuse: no copy-on-write of device memory) and PROT_EXEC
  *    (refuse, and clear VMA_MAYEXEC_BIT so mprotect() cannot add it).
  *  - Unbinding: remove() must zap the user mappings, and ->mapped() must
- *    refuse a mapping that raced with remove(); see mmp_simple_ioremap.c.
+ *    refuse a mapping that raced with remove(); see mmp_ioremap.c.
  *
  * Legacy equivalent: f_op->mmap calling vm_iomap_memory().
  *
@@ -181,10 +181,13 @@ static int mmp_simple_ioremap_probe(struct pci_dev *pdev,
 		dev_err(&pdev->dev, "BAR%u is not a memory BAR\n", bar);
 		return -ENODEV;
 	}
-	/* Mapping part of a page would expose whatever shares the rest. */
-	if (!PAGE_ALIGNED(start) || len < PAGE_SIZE) {
+	/*
+	 * Mapping part of a page would expose whatever shares the rest; the
+	 * action takes the size as an unsigned long.
+	 */
+	if (!PAGE_ALIGNED(start) || len < PAGE_SIZE || len > ULONG_MAX) {
 		dev_err(&pdev->dev,
-			"BAR%u (%pa, %llu bytes) is not whole pages\n", bar,
+			"BAR%u (%pa, %llu bytes) cannot be mapped whole\n", bar,
 			&start, (unsigned long long)len);
 		return -ENODEV;
 	}
