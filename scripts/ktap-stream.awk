@@ -39,7 +39,10 @@ BEGIN {
 }
 
 /^@@ end / {
-	if (mode == "check" && planned >= 0 && ran != planned) {
+	if (mode == "check" && planned < 0) {
+		fail++
+		printf "not ok - %s %s: no KTAP plan (exit status %s)\n", kver, test, $4
+	} else if (mode == "check" && ran != planned) {
 		fail++
 		printf "not ok - %s %s: planned %d results, got %d\n", kver, test, planned, ran
 	} else if ($4 != 0 && tfail == 0) {

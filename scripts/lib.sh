@@ -6,9 +6,15 @@
 set -euo pipefail
 
 MMP_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# sbin holds chroot, depmod and debootstrap; plain su leaves it out.
+PATH=$PATH:/usr/sbin:/sbin
 # CI may run without HOME; fall back to the user's home from passwd.
-MMP_HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+MMP_HOME=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6 || true)}
+[ -n "${MMP_CACHE:-}${XDG_CACHE_HOME:-}$MMP_HOME" ] ||
+	{ echo "error: no HOME; set MMP_CACHE to a cache directory" >&2; exit 1; }
 MMP_CACHE=${MMP_CACHE:-${XDG_CACHE_HOME:-$MMP_HOME/.cache}/mmap-prepare-drivers}
+# Absolute: apt resolves relative Dir:: options against its own (host) dirs.
+MMP_CACHE=$(realpath -m -- "$MMP_CACHE")
 MMP_MIRROR=${MMP_MIRROR:-http://deb.debian.org/debian}
 MMP_SECURITY_MIRROR=${MMP_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 MMP_KEYRING=${MMP_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
