@@ -11,7 +11,6 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNELS ?= 7.3
 BUILD := build
 
-CC ?= gcc
 TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
 TEST_LDFLAGS := -static -luring
 TEST_LIB := userspace-tests/ktap.c userspace-tests/mmp_util.c \
