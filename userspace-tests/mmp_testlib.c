@@ -73,25 +73,38 @@ static __attribute__((noinline)) int guard(void (*fn)(void *), void *arg)
 size_t mmp_test_start(int argc, char **argv, const char *name, int plan,
 		      const char **ko, bool *no_module)
 {
+	return mmp_test_start_opts(argc, argv, name, plan, ko, no_module, "",
+				   NULL, "");
+}
+
+size_t mmp_test_start_opts(int argc, char **argv, const char *name, int plan,
+			   const char **ko, bool *no_module, const char *opts,
+			   bool (*opt)(int c, const char *arg),
+			   const char *usage)
+{
 	struct sigaction sa = { .sa_sigaction = fault_handler,
 				.sa_flags = SA_SIGINFO };
-	int opt;
+	char optstring[64];
+	int c;
 
+	snprintf(optstring, sizeof(optstring), "k:n%s", opts);
 	*ko = NULL;
 	*no_module = false;
-	while ((opt = getopt(argc, argv, "k:n")) != -1) {
-		switch (opt) {
-		case 'k':
+	while ((c = getopt(argc, argv, optstring)) != -1) {
+		if (c == 'k') {
 			*ko = optarg;
-			break;
-		case 'n':
+		} else if (c == 'n') {
 			*no_module = true;
-			break;
-		default:
-			fprintf(stderr, "usage: %s [-k module.ko] [-n]\n",
-				argv[0]);
+		} else if (c == '?' || !opt || !opt(c, optarg)) {
+			fprintf(stderr, "usage: %s [-k module.ko] [-n]%s%s\n",
+				argv[0], *usage ? " " : "", usage);
 			return 0;
 		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", argv[0],
+			argv[optind]);
+		return 0;
 	}
 
 	page = (size_t)sysconf(_SC_PAGESIZE);

@@ -34,6 +34,16 @@ extern bool mmp_quiet;
 size_t mmp_test_start(int argc, char **argv, const char *name, int plan,
 		      const char **ko, bool *no_module);
 
+/*
+ * mmp_test_start() with options of the test's own: @opts in getopt(3) form
+ * (without k and n), each handed to @opt, which returns false to reject
+ * it; @usage describes them for the usage line.
+ */
+size_t mmp_test_start_opts(int argc, char **argv, const char *name, int plan,
+			   const char **ko, bool *no_module, const char *opts,
+			   bool (*opt)(int c, const char *arg),
+			   const char *usage);
+
 /* Record a result, or a SKIP when @skip gives a reason. */
 void mmp_report(const char *skip, bool ok, const char *fmt, ...)
 	KTAP_PRINTF(3, 4);

@@ -186,6 +186,31 @@ bool mmp_vma_path(const void *addr, char *path, size_t size)
 	return maps_scan(starts_at, addr, path, size) > 0;
 }
 
+bool mmp_vma_file(const void *addr, struct mmp_vma_file *vf)
+{
+	unsigned long start, end, want = (unsigned long)addr;
+	char line[4096];
+	bool found = false;
+	int pos;
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		pos = 0;
+		if (sscanf(line, "%lx-%lx %*s %llx %x:%x %lu %n", &start, &end,
+			   &vf->offset, &vf->major, &vf->minor, &vf->ino,
+			   &pos) != 6 || !pos || start != want)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(vf->path, sizeof(vf->path), "%s", line + pos);
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
 pid_t mmp_waitpid(pid_t pid, int *status)
 {
 	pid_t ret;

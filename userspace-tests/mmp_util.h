@@ -72,6 +72,17 @@ int mmp_count_maps_containing(const char *s);
  */
 bool mmp_vma_path(const void *addr, char *path, size_t size);
 
+/* The /proc/self/maps fields of a file VMA. */
+struct mmp_vma_file {
+	unsigned long long offset;
+	unsigned int major, minor;
+	unsigned long ino;
+	char path[4096];
+};
+
+/* Fill @vf from the maps line of the VMA starting at @addr; false if none. */
+bool mmp_vma_file(const void *addr, struct mmp_vma_file *vf);
+
 /* waitpid() for @pid, restarted after signals. */
 pid_t mmp_waitpid(pid_t pid, int *status);
 
