@@ -42,8 +42,8 @@
 #define DATA_PAGES 4
 #define INNER "inner file\n"
 
-/* 17 per content suite, then legacy, no-mmap, depth, bad input, module. */
-#define N_CONTENT 17
+/* 18 per content suite, then legacy, no-mmap, depth, bad input, module. */
+#define N_CONTENT 18
 #define N_LEGACY 8
 #define N_NOMMAP 4
 #define N_DEPTH 5
@@ -581,6 +581,34 @@ static void content_suite(const char *kind, const char *lower,
 	}
 	mmp_report(skip, ok,
 		   "%s: O_RDONLY upper: a MAP_PRIVATE PROT_WRITE copy takes writes and leaves the lower file unchanged",
+		   kind);
+
+	/*
+	 * Truncating the lower file unmaps the pages of every VMA linked to
+	 * it: only if the VMA holds the lower file does the upper mapping
+	 * lose its page, instead of keeping a stale one.
+	 */
+	if (!skip) {
+		unsigned char *data = pattern(page, 0);
+
+		at(p, up, "victim");
+		at(l, lower, "victim");
+		ok = data && put_file(l, data, page);
+		free(data);
+		fd = mmp_open_dev(p, O_RDONLY);
+		m = ok ? mmp_map(fd, 0, 1, PROT_READ, MAP_SHARED) : NULL;
+		mmp_close_fd(fd);
+		ok = m && mmp_check_bytes("victim", m, 0, page, 0) &&
+		     !truncate(l, 0) && mmp_expect_sigbus("after truncate", m);
+		mmp_unmap_pages(m, 1);
+		m = NULL;
+		if (unlink(l))
+			diag("unlink %s: %s", l, strerror(errno));
+		at(p, up, "data");
+		at(l, lower, "data");
+	}
+	mmp_report(skip, ok,
+		   "%s: truncating the lower file takes the faulted page from the upper mapping (SIGBUS): the VMA holds the lower file",
 		   kind);
 
 	if (!skip) {
