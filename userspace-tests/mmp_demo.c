@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -396,6 +398,59 @@ static bool demo_fault(void)
 	return reset && !f0 && f1 == 1 && !strcmp(dirty, "1");
 }
 
+/* A stacked mount over a fresh tmpfs; the mapping is the lower file's. */
+static bool demo_stackfs(void)
+{
+	static const char msg[] = "hello from the lower tmpfs";
+	long page = sysconf(_SC_PAGESIZE);
+	char dir[] = "/tmp/mmp-demo.XXXXXX", lower[64], upper[64];
+	char lfile[96], ufile[96], opts[96], seen[64] = "", got = 0;
+	char shown[PATH_MAX] = "";
+	bool mounted = false, lower_up = false, ok = false;
+	char *p = MAP_FAILED;
+	int fd;
+
+	if (!mkdtemp(dir))
+		return false;
+	snprintf(lower, sizeof(lower), "%s/lower", dir);
+	snprintf(upper, sizeof(upper), "%s/upper", dir);
+	snprintf(lfile, sizeof(lfile), "%s/hello", lower);
+	snprintf(ufile, sizeof(ufile), "%s/hello", upper);
+	snprintf(opts, sizeof(opts), "lowerdir=%s", lower);
+	lower_up = !mkdir(lower, 0755) && !mkdir(upper, 0755) &&
+		   !mount("tmpfs", lower, "tmpfs", 0, NULL);
+	fd = lower_up ? open(lfile, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
+	if (fd >= 0 && write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg))
+		mounted = !mount("none", upper, "mmp_stackfs", 0, opts);
+	if (fd >= 0)
+		close(fd);
+	if (mounted) {
+		p = map_node(ufile, page, PROT_READ | PROT_WRITE);
+		if (p != MAP_FAILED) {
+			snprintf(seen, sizeof(seen), "%.*s", (int)strlen(msg), p);
+			mmp_vma_path(p, shown, sizeof(shown));
+			p[0] = 'H';
+			munmap(p, page);
+			fd = open(lfile, O_RDONLY);
+			if (fd < 0 || read(fd, &got, 1) != 1)
+				got = 0;
+			if (fd >= 0)
+				close(fd);
+		}
+		umount(upper);
+	}
+	if (lower_up)
+		umount(lower);
+	rmdir(upper);
+	rmdir(lower);
+	rmdir(dir);
+	ok = !strcmp(seen, msg) && got == 'H' && !strcmp(shown, ufile);
+	printf("%s: mmp_stackfs over a tmpfs; the upper mapping reads \"%s\"; a store through it reached the lower file: %s; maps shows %s\n",
+	       ufile, mounted ? seen : "(mount failed)", got == 'H' ? "yes" : "NO",
+	       *shown ? shown : "nothing");
+	return ok;
+}
+
 static const struct {
 	const char *module;
 	bool (*run)(void);
@@ -409,6 +464,7 @@ static const struct {
 	{ "mmp_shmem", demo_shmem },
 	{ "mmp_refcount", demo_refcount },
 	{ "mmp_fault", demo_fault },
+	{ "mmp_stackfs", demo_stackfs },
 };
 
 int main(void)
