@@ -23,8 +23,8 @@
  *    file (desc->file and desc->vm_file), then adopts the result: the
  *    lower file becomes the VMA's file, with the lower vm_ops, flags and
  *    action. No VMA exists yet, so a failure leaves nothing behind.
- *  - The lower file has only a legacy ->mmap (sysfs, hugetlbfs, FUSE,
- *    ...). That hook needs a VMA, which ->mmap_prepare never sees, and
+ *  - The lower file has only a legacy ->mmap (sysfs, FUSE, ...). That
+ *    hook needs a VMA, which ->mmap_prepare never sees, and
  *    the core must not be handed such a file through desc->vm_file: it
  *    would call the lower ->mmap and then overwrite the vm_ops it set with
  *    ours. So the file gets a twin file_operations with ->mmap instead,
@@ -32,10 +32,12 @@
  *    stacked files (vma_set_file(), the LSM backing-file check, then
  *    vfs_mmap(), which also reaches ->mmap_prepare through
  *    compat_vma_mmap()).
- *  - A lower file with neither hook (procfs, sysctl, ...) gives ENODEV
- *    before anything is built, as mmap() of the lower file itself would.
- *    Stacked code that forwards mmap blindly is how CVE-2016-1583
- *    (eCryptfs over procfs) recursed.
+ *  - A lower file with neither hook (tracefs, debugfs attributes, ...)
+ *    gets a third twin with no mmap hook, so mmap() fails ENODEV before
+ *    the core unmaps anything under MAP_FIXED, as for the lower file
+ *    itself. Stacked code that forwarded mmap blindly is how
+ *    CVE-2016-1583 (eCryptfs over procfs) recursed; procfs and hugetlbfs
+ *    now refuse to be stacked on at all (s_stack_depth at the limit).
  *
  * Permission rule: the upper file's access mode governs. mmap() derives
  * VM_MAYWRITE from the upper file, so a PROT_WRITE MAP_SHARED mapping or a
@@ -44,16 +46,23 @@
  * access mode and the opener's credentials, so the layer grants nothing the
  * lower filesystem would refuse.
  *
- * What the kernel does for you: takes the VMA's reference on a replaced
- * desc->vm_file, bounds stacking with s_stack_depth, and keeps the upper
- * mount busy while a backing file of it is mapped.
+ * What the kernel does for you: a new VMA takes over the reference on a
+ * replaced desc->vm_file, s_stack_depth bounds stacking, and a mapped
+ * backing file keeps the upper mount busy.
  *
  * What you must still check yourself:
  *  - Take a reference on the lower file before handing it to the core,
  *    unless the lower hook already replaced vm_file with a file of its own.
+ *  - 7.3 leaks that reference when the new range merges into a neighbour
+ *    VMA of the same file (two adjacent mmaps of one fd), and when a
+ *    legacy ->mmap stacker reaches this hook through compat_vma_mmap():
+ *    VMA_DONTEXPAND_BIT keeps mappings from merging (so mremap() cannot
+ *    grow them: EFAULT); the compat case cannot be fixed from here.
  *  - Set sb->s_stack_depth and refuse mounts beyond
  *    FILESYSTEM_MAX_STACK_DEPTH, or nested calls can exhaust the stack.
  *  - Run lower calls with the file's credentials (backing_file_ctx).
+ *  - Never expose lower automount points: the VFS would call a
+ *    ->d_automount we do not have.
  *  - The LSM hook for backing files, security_mmap_backing_file(), takes
  *    a VMA; in 7.3 only the legacy path can call it.
  *
@@ -81,6 +90,7 @@
 
 struct mmp_stackfs_sb {
 	struct path lower; /* lowerdir, pinned while mounted */
+	bool nosuid; /* the lower mount ignores set-id bits: so do we */
 };
 
 static const struct inode_operations mmp_stackfs_dir_iops;
@@ -89,6 +99,7 @@ static const struct inode_operations mmp_stackfs_symlink_iops;
 static const struct file_operations mmp_stackfs_dir_fops;
 static const struct file_operations mmp_stackfs_file_fops;
 static const struct file_operations mmp_stackfs_legacy_fops;
+static const struct file_operations mmp_stackfs_nommap_fops;
 
 /* Upper dentries hold their lower dentry; upper inodes their lower inode. */
 static struct dentry *mmp_stackfs_lower_dentry(const struct dentry *dentry)
@@ -112,10 +123,15 @@ static void mmp_stackfs_lower_path(const struct dentry *dentry,
 
 static void mmp_stackfs_copy_attr(struct inode *inode)
 {
+	struct mmp_stackfs_sb *sbi = inode->i_sb->s_fs_info;
 	struct inode *lower = mmp_stackfs_lower_inode(inode);
 
 	fsstack_copy_attr_all(inode, lower);
 	fsstack_copy_inode_size(inode, lower);
+	/* Copied with i_flags; lookups refuse automount points anyway. */
+	inode->i_flags &= ~S_AUTOMOUNT;
+	if (sbi->nosuid)
+		inode->i_mode &= ~(S_ISUID | S_ISGID);
 }
 
 static int mmp_stackfs_inode_test(struct inode *inode, void *lower)
@@ -176,6 +192,7 @@ static int mmp_stackfs_d_revalidate(struct inode *dir, const struct qstr *name,
 				    struct dentry *dentry, unsigned int flags)
 {
 	struct dentry *lower = mmp_stackfs_lower_dentry(dentry);
+	struct dentry *lower_parent;
 	struct name_snapshot snap;
 	int ret = 1;
 
@@ -188,10 +205,13 @@ static int mmp_stackfs_d_revalidate(struct inode *dir, const struct qstr *name,
 		return 0;
 
 	if (lower->d_flags & DCACHE_OP_REVALIDATE) {
+		/* Its own parent: a lower rename may have moved it. */
+		lower_parent = dget_parent(lower);
 		take_dentry_name_snapshot(&snap, lower);
-		ret = lower->d_op->d_revalidate(mmp_stackfs_lower_inode(dir),
+		ret = lower->d_op->d_revalidate(d_inode(lower_parent),
 						&snap.name, lower, flags);
 		release_dentry_name_snapshot(&snap);
+		dput(lower_parent);
 	}
 	if (ret > 0)
 		mmp_stackfs_copy_attr(d_inode(dentry));
@@ -222,6 +242,17 @@ mmp_stackfs_lookup(struct inode *dir, struct dentry *dentry, unsigned int flags)
 	if (d_is_negative(lower)) {
 		dput(lower);
 		return d_splice_alias(NULL, dentry);
+	}
+	/*
+	 * Automount points (NFS, FUSE submounts, debugfs "tracing") and
+	 * directories that cannot be looked up in: another filesystem's
+	 * business, as is anything beyond a lower mount point.
+	 */
+	if ((lower->d_flags &
+	     (DCACHE_NEED_AUTOMOUNT | DCACHE_MANAGE_TRANSIT)) ||
+	    (d_is_dir(lower) && !d_inode(lower)->i_op->lookup)) {
+		dput(lower);
+		return ERR_PTR(-EREMOTE);
 	}
 
 	inode = mmp_stackfs_iget(dir->i_sb, d_inode(lower));
@@ -263,6 +294,7 @@ static int mmp_stackfs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 			       struct iattr *attr)
 {
 	struct iattr lower_attr = *attr;
+	struct inode *linode;
 	struct path lower;
 	int ret;
 
@@ -270,19 +302,36 @@ static int mmp_stackfs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 	if (ret)
 		return ret;
 
-	/* ia_file would be our file; the lower fs must not see it. */
-	lower_attr.ia_valid &= ~ATTR_FILE;
+	/*
+	 * ia_file is our file, and the lower file was opened without O_TRUNC
+	 * (ATTR_OPEN would tell FUSE the truncate already happened).
+	 */
+	lower_attr.ia_valid &= ~(ATTR_FILE | ATTR_OPEN);
 	/* notify_change() refuses ATTR_MODE together with the kill bits. */
 	if (lower_attr.ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
 		lower_attr.ia_valid &= ~ATTR_MODE;
+	/* Our inode has no xattrs; the lower may hold security.capability. */
+	if (!d_is_dir(dentry) &&
+	    (lower_attr.ia_valid & (ATTR_UID | ATTR_GID | ATTR_SIZE)))
+		lower_attr.ia_valid |= ATTR_KILL_PRIV;
 
 	mmp_stackfs_lower_path(dentry, &lower);
+	linode = d_inode(lower.dentry);
 	ret = mnt_want_write(lower.mnt);
 	if (ret)
 		return ret;
-	inode_lock(d_inode(lower.dentry));
+	/* Truncate only what nobody executes (ETXTBSY), as open() would. */
+	if (lower_attr.ia_valid & ATTR_SIZE) {
+		ret = get_write_access(linode);
+		if (ret)
+			goto out_drop;
+	}
+	inode_lock(linode);
 	ret = notify_change(&nop_mnt_idmap, lower.dentry, &lower_attr, NULL);
-	inode_unlock(d_inode(lower.dentry));
+	inode_unlock(linode);
+	if (lower_attr.ia_valid & ATTR_SIZE)
+		put_write_access(linode);
+out_drop:
 	mnt_drop_write(lower.mnt);
 	mmp_stackfs_copy_attr(d_inode(dentry));
 	return ret;
@@ -295,6 +344,13 @@ static const char *mmp_stackfs_get_link(struct dentry *dentry,
 	if (!dentry)
 		return ERR_PTR(-ECHILD);
 	return vfs_get_link(mmp_stackfs_lower_dentry(dentry), done);
+}
+
+/* Not through ->get_link: a lower "magic" link needs a path walk. */
+static int mmp_stackfs_readlink(struct dentry *dentry, char __user *buf,
+				int len)
+{
+	return vfs_readlink(mmp_stackfs_lower_dentry(dentry), buf, len);
 }
 
 static const struct inode_operations mmp_stackfs_dir_iops = {
@@ -312,6 +368,7 @@ static const struct inode_operations mmp_stackfs_file_iops = {
 
 static const struct inode_operations mmp_stackfs_symlink_iops = {
 	.get_link = mmp_stackfs_get_link,
+	.readlink = mmp_stackfs_readlink,
 	.getattr = mmp_stackfs_getattr,
 };
 
@@ -344,7 +401,7 @@ static struct backing_file_ctx mmp_stackfs_ctx(const struct file *file)
 static int mmp_stackfs_open(struct inode *inode, struct file *file)
 {
 	int flags = file->f_flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
-	const struct file_operations *legacy;
+	const struct file_operations *twin;
 	struct file *lower;
 	struct path path;
 
@@ -357,13 +414,15 @@ static int mmp_stackfs_open(struct inode *inode, struct file *file)
 
 	/*
 	 * ->mmap_prepare cannot reach a lower file that has only ->mmap, and
-	 * can_mmap_file() refuses files offering both hooks: give such a file
-	 * the twin operations that map through backing_file_mmap().
+	 * can_mmap_file() refuses files offering both hooks: such a file gets
+	 * the twin that maps through backing_file_mmap(). A lower file with
+	 * neither gets the twin with neither, so that mmap() fails before the
+	 * core unmaps anything.
 	 */
-	if (S_ISREG(inode->i_mode) && !lower->f_op->mmap_prepare &&
-	    lower->f_op->mmap) {
-		legacy = fops_get(&mmp_stackfs_legacy_fops);
-		replace_fops(file, legacy);
+	if (S_ISREG(inode->i_mode) && !lower->f_op->mmap_prepare) {
+		twin = fops_get(lower->f_op->mmap ? &mmp_stackfs_legacy_fops :
+						    &mmp_stackfs_nommap_fops);
+		replace_fops(file, twin);
 	}
 	return 0;
 }
@@ -390,20 +449,58 @@ static loff_t mmp_stackfs_llseek(struct file *file, loff_t offset, int whence)
 	return ret;
 }
 
+#define MMP_STACKFS_SETFL_MASK (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME)
+
+/* fcntl(F_SETFL) changed our file: give the lower file the same flags. */
+static int mmp_stackfs_sync_flags(struct file *file)
+{
+	struct file *lower = mmp_stackfs_lower_file(file);
+	unsigned int flags = file->f_flags & MMP_STACKFS_SETFL_MASK;
+	int ret;
+
+	if (!((flags ^ lower->f_flags) & MMP_STACKFS_SETFL_MASK))
+		return 0;
+	if ((flags & O_DIRECT) && !(lower->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
+	if (lower->f_op->check_flags) {
+		ret = lower->f_op->check_flags(flags);
+		if (ret)
+			return ret;
+	}
+	spin_lock(&lower->f_lock);
+	lower->f_flags = (lower->f_flags & ~MMP_STACKFS_SETFL_MASK) | flags;
+	lower->f_iocb_flags = iocb_flags(lower);
+	spin_unlock(&lower->f_lock);
+	return 0;
+}
+
 static ssize_t mmp_stackfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct backing_file_ctx ctx = mmp_stackfs_ctx(iocb->ki_filp);
+	struct file *file = iocb->ki_filp;
+	struct backing_file_ctx ctx = mmp_stackfs_ctx(file);
+	int ret = mmp_stackfs_sync_flags(file);
 
-	return backing_file_read_iter(mmp_stackfs_lower_file(iocb->ki_filp), to,
-				      iocb, iocb->ki_flags, &ctx);
+	if (ret)
+		return ret;
+	return backing_file_read_iter(mmp_stackfs_lower_file(file), to, iocb,
+				      iocb->ki_flags, &ctx);
 }
 
 static ssize_t mmp_stackfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	struct backing_file_ctx ctx = mmp_stackfs_ctx(iocb->ki_filp);
+	struct file *file = iocb->ki_filp;
+	struct backing_file_ctx ctx = mmp_stackfs_ctx(file);
+	struct inode *inode = file_inode(file);
+	ssize_t ret;
 
-	return backing_file_write_iter(mmp_stackfs_lower_file(iocb->ki_filp),
-				       from, iocb, iocb->ki_flags, &ctx);
+	/* file_remove_privs() in there calls notify_change() on our inode. */
+	inode_lock(inode);
+	ret = mmp_stackfs_sync_flags(file);
+	if (!ret)
+		ret = backing_file_write_iter(mmp_stackfs_lower_file(file),
+					      from, iocb, iocb->ki_flags, &ctx);
+	inode_unlock(inode);
+	return ret;
 }
 
 static ssize_t mmp_stackfs_splice_read(struct file *in, loff_t *ppos,
@@ -414,6 +511,9 @@ static ssize_t mmp_stackfs_splice_read(struct file *in, loff_t *ppos,
 	struct kiocb iocb;
 	ssize_t ret;
 
+	ret = mmp_stackfs_sync_flags(in);
+	if (ret)
+		return ret;
 	init_sync_kiocb(&iocb, in);
 	iocb.ki_pos = *ppos;
 	ret = backing_file_splice_read(mmp_stackfs_lower_file(in), &iocb, pipe,
@@ -442,9 +542,6 @@ static int mmp_stackfs_mmap_prepare(struct vm_area_desc *desc)
 	const struct cred *old;
 	int ret;
 
-	/* No hook at all: the lower fs cannot be mapped (see header). */
-	if (!lower->f_op->mmap_prepare)
-		return -ENODEV;
 	/* mmap() checked S_APPEND on our inode, not on the lower one. */
 	if (vma_desc_test(desc, VMA_SHARED_BIT) && IS_APPEND(file_inode(lower)))
 		return -EACCES;
@@ -470,6 +567,11 @@ static int mmp_stackfs_mmap_prepare(struct vm_area_desc *desc)
 		get_file(lower);
 	lower_desc.file = file;
 	*desc = lower_desc;
+	/*
+	 * 7.3 drops that reference on the floor if the new range merges into
+	 * a neighbour holding the same file: keep mappings unmergeable.
+	 */
+	vma_desc_set_flags(desc, VMA_DONTEXPAND_BIT);
 	mmp_stackfs_accessed(file);
 	return 0;
 }
@@ -505,6 +607,17 @@ static const struct file_operations mmp_stackfs_legacy_fops = {
 	.splice_read = mmp_stackfs_splice_read,
 	.fsync = mmp_stackfs_fsync,
 	.mmap = mmp_stackfs_mmap_legacy,
+};
+
+static const struct file_operations mmp_stackfs_nommap_fops = {
+	.owner = THIS_MODULE,
+	.open = mmp_stackfs_open,
+	.release = mmp_stackfs_release,
+	.llseek = mmp_stackfs_llseek,
+	.read_iter = mmp_stackfs_read_iter,
+	.write_iter = mmp_stackfs_write_iter,
+	.splice_read = mmp_stackfs_splice_read,
+	.fsync = mmp_stackfs_fsync,
 };
 
 static int mmp_stackfs_iterate(struct file *file, struct dir_context *ctx)
@@ -559,6 +672,8 @@ static int mmp_stackfs_show_options(struct seq_file *m, struct dentry *root)
 }
 
 static const struct super_operations mmp_stackfs_sops = {
+	/* Cached inodes would keep deleted lower inodes (and space) alive. */
+	.drop_inode = inode_just_drop,
 	.evict_inode = mmp_stackfs_evict_inode,
 	.statfs = mmp_stackfs_statfs,
 	.show_options = mmp_stackfs_show_options,
@@ -570,7 +685,7 @@ static int mmp_stackfs_fill_super(struct super_block *sb, struct fs_context *fc)
 	struct mmp_stackfs_sb *sbi;
 	struct super_block *lower_sb;
 	struct inode *root;
-	int ret;
+	int mnt_flags, ret;
 
 	if (!lowerdir)
 		return invalfc(fc, "lowerdir= is required");
@@ -585,12 +700,23 @@ static int mmp_stackfs_fill_super(struct super_block *sb, struct fs_context *fc)
 		errorfc(fc, "lowerdir %s: %pe", lowerdir, ERR_PTR(ret));
 		return ret;
 	}
+	if (is_idmapped_mnt(sbi->lower.mnt))
+		return invalfc(fc, "lowerdir %s: idmapped mounts unsupported",
+			       lowerdir);
 	lower_sb = sbi->lower.mnt->mnt_sb;
 	sb->s_stack_depth = lower_sb->s_stack_depth + 1;
 	if (sb->s_stack_depth > FILESYSTEM_MAX_STACK_DEPTH)
 		return invalfc(fc, "lowerdir %s: stack depth %d exceeds %d",
 			       lowerdir, sb->s_stack_depth,
 			       FILESYSTEM_MAX_STACK_DEPTH);
+
+	/* What the lower mount forbids, ours must not allow. */
+	mnt_flags = sbi->lower.mnt->mnt_flags;
+	if (mnt_flags & MNT_NODEV)
+		sb->s_iflags |= SB_I_NODEV;
+	if (mnt_flags & MNT_NOEXEC)
+		sb->s_iflags |= SB_I_NOEXEC;
+	sbi->nosuid = mnt_flags & MNT_NOSUID;
 
 	sb->s_magic = MMP_STACKFS_MAGIC;
 	sb->s_op = &mmp_stackfs_sops;

@@ -42,15 +42,16 @@
 #define DATA_PAGES 4
 #define INNER "inner file\n"
 
-/* 18 per content suite, then legacy, no-mmap, depth, bad input, module. */
-#define N_CONTENT 18
+/* 20 per content suite, then legacy, no-mmap, depth, bad input, module. */
+#define N_CONTENT 20
 #define N_LEGACY 8
-#define N_NOMMAP 4
+#define N_NOMMAP 5
+#define N_AUTOMOUNT 1
 #define N_DEPTH 5
 #define N_BAD 5
 #define N_MODULE 5
-#define PLAN (2 * N_CONTENT + N_LEGACY + N_NOMMAP + N_DEPTH + N_BAD + \
-	      N_MODULE + 1)
+#define PLAN (2 * N_CONTENT + N_LEGACY + N_NOMMAP + N_AUTOMOUNT + N_DEPTH + \
+	      N_BAD + N_MODULE + 1)
 
 static size_t page;
 static char work[64];
@@ -421,6 +422,7 @@ static void content_suite(const char *kind, const char *lower,
 			  const char *skip)
 {
 	char up[PATH_MAX], p[PATH_MAX], l[PATH_MAX], type[64], opts[PATH_MAX];
+	char flags[256];
 	size_t len = DATA_PAGES * page;
 	bool ok = false, mounted = false;
 	struct stat su, sl, sr;
@@ -609,6 +611,52 @@ static void content_suite(const char *kind, const char *lower,
 	}
 	mmp_report(skip, ok,
 		   "%s: truncating the lower file takes the faulted page from the upper mapping (SIGBUS): the VMA holds the lower file",
+		   kind);
+
+	/*
+	 * Two adjacent mmaps of one upper fd, the second MAP_FIXED right
+	 * after the first: the core could merge them, and in 7.3 it then
+	 * leaks the file reference ->mmap_prepare handed over. The upper
+	 * mount would stay busy for good.
+	 */
+	if (!skip) {
+		unsigned long end = 0;
+		char *q = NULL;
+
+		fd = mmp_open_dev(p, O_RDONLY);
+		m = mmp_map(fd, 0, 2, PROT_READ, MAP_SHARED);
+		if (m && !munmap((char *)m + page, page))
+			q = mmap((char *)m + page, page, PROT_READ,
+				 MAP_SHARED | MAP_FIXED, fd, (off_t)page);
+		mmp_close_fd(fd);
+		ok = q == (char *)m + page &&
+		     mmp_vma_info(m, &end, flags, sizeof(flags));
+		if (ok && end != (unsigned long)q) {
+			diag("adjacent mmaps merged into one VMA");
+			ok = false;
+		}
+		mmp_unmap_pages(m, 2);
+		m = NULL;
+		/* MNT_EXPIRE: EAGAIN if the mount is idle, EBUSY if in use. */
+		ok = ok && failed_with(umount2(up, MNT_EXPIRE), EAGAIN,
+				       "umount MNT_EXPIRE after munmap");
+	}
+	mmp_report(skip, ok,
+		   "%s: adjacent mmaps of one upper fd stay two VMAs; after munmap and close the upper mount is idle (no file reference leaked)",
+		   kind);
+
+	if (!skip) {
+		fd = mmp_open_dev(p, O_RDONLY);
+		m = mmp_map(fd, 0, 1, PROT_READ, MAP_SHARED);
+		mmp_close_fd(fd);
+		ok = m && failed_with((long)(intptr_t)mremap(m, page, 2 * page, 0),
+				      EFAULT, "mremap grow") &&
+		     mmp_check_bytes("after mremap", m, 0, page, 0x5a);
+		mmp_unmap_pages(m, 1);
+		m = NULL;
+	}
+	mmp_report(skip, ok,
+		   "%s: mremap cannot grow an upper mapping (EFAULT, VMA_DONTEXPAND), which still reads",
 		   kind);
 
 	if (!skip) {
@@ -873,6 +921,31 @@ static void nommap_suite(void)
 			   map_refused(p, O_RDONLY, PROT_READ, MAP_PRIVATE,
 				       ENODEV),
 		   "no mmap: shared and private mmap of README through the upper fail ENODEV, no VMA left");
+
+	/* Without any mmap hook, mmap() fails before MAP_FIXED unmaps. */
+	ok = false;
+	if (mounted) {
+		char *anon = mmap(NULL, page, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		void *q = MAP_FAILED;
+
+		fd = mmp_open_dev(p, O_RDONLY);
+		if (anon != MAP_FAILED && fd >= 0) {
+			memset(anon, 0x77, page);
+			q = mmap(anon, page, PROT_READ, MAP_SHARED | MAP_FIXED,
+				 fd, 0);
+			ok = failed_with(q == MAP_FAILED ? -1 : 0, ENODEV,
+					 "mmap MAP_FIXED") &&
+			     mmp_check_const("anonymous page", anon, page,
+					     0x77);
+		}
+		mmp_close_fd(fd);
+		if (anon != MAP_FAILED)
+			munmap(anon, page);
+	}
+	mmp_report(skip, ok,
+		   "no mmap: MAP_FIXED over an anonymous page fails ENODEV before anything is unmapped");
 	if (!skip) {
 		ok = map_refused(l, O_RDONLY, PROT_READ, MAP_SHARED, ENODEV);
 		ok = (!mounted || do_umount(up)) && do_umount(lower) && ok;
@@ -886,6 +959,32 @@ static void nommap_suite(void)
 	ktap_result(fs_fails("lowerdir", "/proc/sys/kernel", EINVAL, want),
 		    "no mmap: procfs keeps stackers off (s_stack_depth at the limit): \"%s\"",
 		    want + 2);
+}
+
+/*
+ * debugfs "tracing" is an automount point (tracefs): the upper must refuse
+ * it rather than leave the VFS to call a ->d_automount it does not have.
+ */
+static void automount_suite(void)
+{
+	const char *lower = "/sys/kernel/debug";
+	char up[PATH_MAX], p[PATH_MAX];
+	const char *skip = NULL;
+	struct stat st;
+	bool ok = false;
+
+	if (access("/sys/kernel/debug/tracing", F_OK))
+		skip = "no debugfs tracing automount point";
+	at(up, work, "up-debugfs");
+	if (!skip && !mkdir(up, 0755) && !mount_diag(lower, up)) {
+		ok = failed_with(stat(at(p, up, "tracing"), &st), EREMOTE,
+				 "stat tracing") &&
+		     failed_with(open(at(p, up, "tracing/README"), O_RDONLY),
+				 EREMOTE, "open tracing/README");
+		ok = do_umount(up) && ok;
+	}
+	mmp_report(skip, ok,
+		   "automount: over debugfs, the tracing automount point gives EREMOTE (no crossing, no crash)");
 }
 
 static void depth_suite(const char *tmpfs)
@@ -1060,6 +1159,7 @@ int main(int argc, char **argv)
 
 	legacy_suite();
 	nommap_suite();
+	automount_suite();
 	depth_suite(tmpfs);
 	bad_input_suite();
 	module_suite(tmpfs, ko, no_module);
