@@ -32,7 +32,7 @@
  *    stacked files (vma_set_file(), the LSM backing-file check, then
  *    vfs_mmap(), which also reaches ->mmap_prepare through
  *    compat_vma_mmap()).
- *  - A lower file with neither hook (tracefs, debugfs attributes, ...)
+ *  - A lower file with neither hook (most tracefs and debugfs files)
  *    gets a third twin with no mmap hook, so mmap() fails ENODEV before
  *    the core unmaps anything under MAP_FIXED, as for the lower file
  *    itself. Stacked code that forwarded mmap blindly is how
@@ -47,8 +47,8 @@
  * lower filesystem would refuse.
  *
  * What the kernel does for you: a new VMA takes over the reference on a
- * replaced desc->vm_file, s_stack_depth bounds stacking, and a mapped
- * backing file keeps the upper mount busy.
+ * replaced desc->vm_file, a mapped backing file keeps the upper mount
+ * (and so this module) busy, and /proc/<pid>/maps shows the upper file.
  *
  * What you must still check yourself:
  *  - Take a reference on the lower file before handing it to the core,
@@ -56,8 +56,11 @@
  *  - 7.3 leaks that reference when the new range merges into a neighbour
  *    VMA of the same file (two adjacent mmaps of one fd), and when a
  *    legacy ->mmap stacker reaches this hook through compat_vma_mmap():
- *    VMA_DONTEXPAND_BIT keeps mappings from merging (so mremap() cannot
- *    grow them: EFAULT); the compat case cannot be fixed from here.
+ *    VMA_DONTEXPAND_BIT keeps mappings from merging, at a price: like
+ *    any special mapping they cannot grow with mremap() (EFAULT), mlock()
+ *    skips them, userfaultfd, MREMAP_DONTUNMAP, MADV_DOFORK/DODUMP and
+ *    guard regions refuse them, khugepaged and KSM ignore them. The
+ *    compat case cannot be fixed from here.
  *  - Set sb->s_stack_depth and refuse mounts beyond
  *    FILESYSTEM_MAX_STACK_DEPTH, or nested calls can exhaust the stack.
  *  - Run lower calls with the file's credentials (backing_file_ctx).
@@ -91,6 +94,7 @@
 struct mmp_stackfs_sb {
 	struct path lower; /* lowerdir, pinned while mounted */
 	bool nosuid; /* the lower mount ignores set-id bits: so do we */
+	bool nosymfollow; /* ... or symlinks */
 };
 
 static const struct inode_operations mmp_stackfs_dir_iops;
@@ -126,12 +130,25 @@ static void mmp_stackfs_copy_attr(struct inode *inode)
 	struct mmp_stackfs_sb *sbi = inode->i_sb->s_fs_info;
 	struct inode *lower = mmp_stackfs_lower_inode(inode);
 
-	fsstack_copy_attr_all(inode, lower);
-	fsstack_copy_inode_size(inode, lower);
-	/* Copied with i_flags; lookups refuse automount points anyway. */
-	inode->i_flags &= ~S_AUTOMOUNT;
+	umode_t mode = READ_ONCE(lower->i_mode);
+
+	/*
+	 * Not fsstack_copy_attr_all(): mode and flags are stored once, already
+	 * filtered, so that a racing exec never sees lower set-id bits.
+	 */
 	if (sbi->nosuid)
-		inode->i_mode &= ~(S_ISUID | S_ISGID);
+		mode &= ~(S_ISUID | S_ISGID);
+	WRITE_ONCE(inode->i_mode, mode);
+	/* Automount points stay the lower fs's business (see lookup). */
+	WRITE_ONCE(inode->i_flags, READ_ONCE(lower->i_flags) & ~S_AUTOMOUNT);
+	inode->i_uid = lower->i_uid;
+	inode->i_gid = lower->i_gid;
+	inode->i_blkbits = lower->i_blkbits;
+	inode_set_atime_to_ts(inode, inode_get_atime(lower));
+	inode_set_mtime_to_ts(inode, inode_get_mtime(lower));
+	inode_set_ctime_to_ts(inode, inode_get_ctime(lower));
+	set_nlink(inode, lower->i_nlink);
+	fsstack_copy_inode_size(inode, lower);
 }
 
 static int mmp_stackfs_inode_test(struct inode *inode, void *lower)
@@ -285,6 +302,7 @@ static int mmp_stackfs_getattr(struct mnt_idmap *idmap, const struct path *path,
 		return ret;
 	mmp_stackfs_copy_attr(inode);
 	/* Lower inode numbers, our device: unique, as we never cross mounts. */
+	stat->mode = READ_ONCE(inode->i_mode); /* set-id bits filtered */
 	stat->dev = inode->i_sb->s_dev;
 	stat->ino = inode->i_ino;
 	return 0;
@@ -296,32 +314,44 @@ static int mmp_stackfs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 	struct iattr lower_attr = *attr;
 	struct inode *linode;
 	struct path lower;
-	int ret;
+	int kill, ret;
+	bool trunc;
 
 	ret = setattr_prepare(&nop_mnt_idmap, dentry, attr);
 	if (ret)
 		return ret;
 
+	mmp_stackfs_lower_path(dentry, &lower);
+	linode = d_inode(lower.dentry);
+	/* The lower ->setattr may clear ATTR_SIZE: remember what we took. */
+	trunc = lower_attr.ia_valid & ATTR_SIZE;
 	/*
 	 * ia_file is our file, and the lower file was opened without O_TRUNC
 	 * (ATTR_OPEN would tell FUSE the truncate already happened).
 	 */
 	lower_attr.ia_valid &= ~(ATTR_FILE | ATTR_OPEN);
-	/* notify_change() refuses ATTR_MODE together with the kill bits. */
-	if (lower_attr.ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
-		lower_attr.ia_valid &= ~ATTR_MODE;
+	/*
+	 * Our mode may hide set-id bits (nosuid lower), the lower one may
+	 * not: kill them as do_truncate() would, with ATTR_FORCE.
+	 */
+	kill = 0;
+	if (trunc && !d_is_dir(dentry))
+		kill = setattr_should_drop_suidgid(&nop_mnt_idmap, linode);
+	if (kill)
+		lower_attr.ia_valid |= kill | ATTR_FORCE;
 	/* Our inode has no xattrs; the lower may hold security.capability. */
 	if (!d_is_dir(dentry) &&
 	    (lower_attr.ia_valid & (ATTR_UID | ATTR_GID | ATTR_SIZE)))
 		lower_attr.ia_valid |= ATTR_KILL_PRIV;
+	/* notify_change() refuses ATTR_MODE together with the kill bits. */
+	if (lower_attr.ia_valid & (ATTR_KILL_SUID | ATTR_KILL_SGID))
+		lower_attr.ia_valid &= ~ATTR_MODE;
 
-	mmp_stackfs_lower_path(dentry, &lower);
-	linode = d_inode(lower.dentry);
 	ret = mnt_want_write(lower.mnt);
 	if (ret)
 		return ret;
 	/* Truncate only what nobody executes (ETXTBSY), as open() would. */
-	if (lower_attr.ia_valid & ATTR_SIZE) {
+	if (trunc) {
 		ret = get_write_access(linode);
 		if (ret)
 			goto out_drop;
@@ -329,7 +359,7 @@ static int mmp_stackfs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 	inode_lock(linode);
 	ret = notify_change(&nop_mnt_idmap, lower.dentry, &lower_attr, NULL);
 	inode_unlock(linode);
-	if (lower_attr.ia_valid & ATTR_SIZE)
+	if (trunc)
 		put_write_access(linode);
 out_drop:
 	mnt_drop_write(lower.mnt);
@@ -341,8 +371,12 @@ static const char *mmp_stackfs_get_link(struct dentry *dentry,
 					struct inode *inode,
 					struct delayed_call *done)
 {
+	struct mmp_stackfs_sb *sbi = inode->i_sb->s_fs_info;
+
 	if (!dentry)
 		return ERR_PTR(-ECHILD);
+	if (sbi->nosymfollow)
+		return ERR_PTR(-ELOOP);
 	return vfs_get_link(mmp_stackfs_lower_dentry(dentry), done);
 }
 
@@ -370,6 +404,7 @@ static const struct inode_operations mmp_stackfs_symlink_iops = {
 	.get_link = mmp_stackfs_get_link,
 	.readlink = mmp_stackfs_readlink,
 	.getattr = mmp_stackfs_getattr,
+	.setattr = mmp_stackfs_setattr,
 };
 
 static struct file *mmp_stackfs_lower_file(const struct file *file)
@@ -460,6 +495,10 @@ static int mmp_stackfs_sync_flags(struct file *file)
 
 	if (!((flags ^ lower->f_flags) & MMP_STACKFS_SETFL_MASK))
 		return 0;
+	/* F_SETFL checked our inode, which may not know of a later chattr. */
+	if (((flags ^ lower->f_flags) & O_APPEND) &&
+	    IS_APPEND(file_inode(lower)))
+		return -EPERM;
 	if ((flags & O_DIRECT) && !(lower->f_mode & FMODE_CAN_ODIRECT))
 		return -EINVAL;
 	if (lower->f_op->check_flags) {
@@ -494,7 +533,10 @@ static ssize_t mmp_stackfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	ssize_t ret;
 
 	/* file_remove_privs() in there calls notify_change() on our inode. */
-	inode_lock(inode);
+	if (!(iocb->ki_flags & IOCB_NOWAIT))
+		inode_lock(inode);
+	else if (!inode_trylock(inode))
+		return -EAGAIN;
 	ret = mmp_stackfs_sync_flags(file);
 	if (!ret)
 		ret = backing_file_write_iter(mmp_stackfs_lower_file(file),
@@ -597,6 +639,7 @@ static const struct file_operations mmp_stackfs_file_fops = {
 	.mmap_prepare = mmp_stackfs_mmap_prepare,
 };
 
+/* The two twins of mmp_stackfs_file_fops differ only in the mmap hook. */
 static const struct file_operations mmp_stackfs_legacy_fops = {
 	.owner = THIS_MODULE,
 	.open = mmp_stackfs_open,
@@ -710,13 +753,15 @@ static int mmp_stackfs_fill_super(struct super_block *sb, struct fs_context *fc)
 			       lowerdir, sb->s_stack_depth,
 			       FILESYSTEM_MAX_STACK_DEPTH);
 
-	/* What the lower mount forbids, ours must not allow. */
+	/* What the lower mount or superblock forbids, ours must not allow. */
 	mnt_flags = sbi->lower.mnt->mnt_flags;
+	sb->s_iflags |= lower_sb->s_iflags & (SB_I_NODEV | SB_I_NOEXEC);
 	if (mnt_flags & MNT_NODEV)
 		sb->s_iflags |= SB_I_NODEV;
 	if (mnt_flags & MNT_NOEXEC)
 		sb->s_iflags |= SB_I_NOEXEC;
 	sbi->nosuid = mnt_flags & MNT_NOSUID;
+	sbi->nosymfollow = mnt_flags & MNT_NOSYMFOLLOW;
 
 	sb->s_magic = MMP_STACKFS_MAGIC;
 	sb->s_op = &mmp_stackfs_sops;

@@ -46,7 +46,7 @@
 #define N_CONTENT 20
 #define N_LEGACY 8
 #define N_NOMMAP 5
-#define N_AUTOMOUNT 1
+#define N_AUTOMOUNT 2
 #define N_DEPTH 5
 #define N_BAD 5
 #define N_MODULE 5
@@ -395,6 +395,17 @@ static bool uring_matches(const char *path, int oflags, unsigned char xor)
 	return ok;
 }
 
+/* Map @pages of @path from page @pgoff; the fd is closed again. */
+static void *map_path(const char *path, int oflags, unsigned long pgoff,
+		      size_t pages, int prot, int flags)
+{
+	int fd = mmp_open_dev(path, oflags);
+	void *m = mmp_map(fd, pgoff, pages, prot, flags);
+
+	mmp_close_fd(fd);
+	return m;
+}
+
 /* mmap() of @path fails with @err and leaves no VMA of @path behind. */
 static bool map_refused(const char *path, int oflags, int prot, int flags,
 			int err)
@@ -491,9 +502,8 @@ static void content_suite(const char *kind, const char *lower,
 		   kind, DATA_PAGES);
 
 	if (!skip) {
-		fd = mmp_open_dev(at(p, up, "data"), O_RDONLY);
-		m = mmp_map(fd, 0, DATA_PAGES, PROT_READ, MAP_SHARED);
-		mmp_close_fd(fd);
+		m = map_path(at(p, up, "data"), O_RDONLY, 0, DATA_PAGES,
+			     PROT_READ, MAP_SHARED);
 	}
 	mmp_report(skip, m && mmp_check_bytes("upper map", m, 0, len, 0),
 		   "%s: a MAP_SHARED mapping of the upper file shows the same bytes",
@@ -506,10 +516,8 @@ static void content_suite(const char *kind, const char *lower,
 	m = NULL;
 
 	if (!skip) {
-		fd = mmp_open_dev(at(p, up, "data"), O_RDWR);
-		m = mmp_map(fd, 0, DATA_PAGES, PROT_READ | PROT_WRITE,
-			    MAP_SHARED);
-		mmp_close_fd(fd);
+		m = map_path(at(p, up, "data"), O_RDWR, 0, DATA_PAGES,
+			     PROT_READ | PROT_WRITE, MAP_SHARED);
 		ok = m && mmp_fill_bytes("upper map", m, 0, len, 0x5a);
 		if (m && msync(m, len, MS_SYNC)) {
 			diag("msync: %s", strerror(errno));
@@ -528,9 +536,7 @@ static void content_suite(const char *kind, const char *lower,
 		fd = mmp_open_dev(p, O_WRONLY);
 		ok = fd >= 0 && pwrite(fd, "tail", 4, (off_t)len) == 4;
 		mmp_close_fd(fd);
-		fd = mmp_open_dev(l, O_RDONLY);
-		m = mmp_map(fd, DATA_PAGES, 1, PROT_READ, MAP_SHARED);
-		mmp_close_fd(fd);
+		m = map_path(l, O_RDONLY, DATA_PAGES, 1, PROT_READ, MAP_SHARED);
 		ok = ok && m && !memcmp(m, "tail", 4) && !stat(p, &su) &&
 		     !stat(l, &sl) && su.st_size == (off_t)len + 4 &&
 		     sl.st_size == su.st_size;
@@ -555,9 +561,7 @@ static void content_suite(const char *kind, const char *lower,
 		   kind);
 
 	if (!skip) {
-		fd = mmp_open_dev(p, O_RDONLY);
-		m = mmp_map(fd, 0, 1, PROT_READ, MAP_SHARED);
-		mmp_close_fd(fd);
+		m = map_path(p, O_RDONLY, 0, 1, PROT_READ, MAP_SHARED);
 		ok = m &&
 		     failed_with(mprotect(m, page, PROT_READ | PROT_WRITE),
 				 EACCES, "mprotect") &&
@@ -570,9 +574,8 @@ static void content_suite(const char *kind, const char *lower,
 		   kind);
 
 	if (!skip) {
-		fd = mmp_open_dev(p, O_RDONLY);
-		m = mmp_map(fd, 0, 1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-		mmp_close_fd(fd);
+		m = map_path(p, O_RDONLY, 0, 1, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE);
 		ok = m && mmp_fill_bytes("private copy", m, 0, page, 0x33) &&
 		     mmp_check_bytes("private copy", m, 0, page, 0x33);
 		mmp_unmap_pages(m, 1);
@@ -646,9 +649,7 @@ static void content_suite(const char *kind, const char *lower,
 		   kind);
 
 	if (!skip) {
-		fd = mmp_open_dev(p, O_RDONLY);
-		m = mmp_map(fd, 0, 1, PROT_READ, MAP_SHARED);
-		mmp_close_fd(fd);
+		m = map_path(p, O_RDONLY, 0, 1, PROT_READ, MAP_SHARED);
 		ok = m && failed_with((long)(intptr_t)mremap(m, page, 2 * page, 0),
 				      EFAULT, "mremap grow") &&
 		     mmp_check_bytes("after mremap", m, 0, page, 0x5a);
@@ -660,9 +661,7 @@ static void content_suite(const char *kind, const char *lower,
 		   kind);
 
 	if (!skip) {
-		fd = mmp_open_dev(p, O_RDONLY);
-		m = mmp_map(fd, 0, 1, PROT_READ, MAP_SHARED);
-		mmp_close_fd(fd);
+		m = map_path(p, O_RDONLY, 0, 1, PROT_READ, MAP_SHARED);
 		ok = m && failed_with(umount2(up, 0), EBUSY,
 					"umount while mapped") &&
 		     mmp_check_bytes("after refused umount", m, 0, page, 0x5a);
@@ -770,12 +769,10 @@ static void legacy_suite(void)
 		   bdf ? bdf : "-", *drv ? drv : "no driver");
 
 	if (mounted) {
-		fd = mmp_open_dev(p, O_RDWR);
-		m = mmp_map(fd, 0, 1, PROT_READ | PROT_WRITE, MAP_SHARED);
-		mmp_close_fd(fd);
-		fd = mmp_open_dev(l, O_RDWR);
-		lm = mmp_map(fd, 0, 1, PROT_READ | PROT_WRITE, MAP_SHARED);
-		mmp_close_fd(fd);
+		m = map_path(p, O_RDWR, 0, 1, PROT_READ | PROT_WRITE,
+			     MAP_SHARED);
+		lm = map_path(l, O_RDWR, 0, 1, PROT_READ | PROT_WRITE,
+			      MAP_SHARED);
 	}
 	ok = m && mmp_read32("upper BAR0", m, MMP_EDU_REG_ID, &id) &&
 	     id == MMP_EDU_ID;
@@ -987,6 +984,61 @@ static void automount_suite(void)
 		   "automount: over debugfs, the tracing automount point gives EREMOTE (no crossing, no crash)");
 }
 
+/*
+ * What the lower mount forbids stays forbidden through the upper: set-id
+ * bits are hidden (nosuid), PROT_EXEC is refused (noexec), device nodes do
+ * not open (nodev).
+ */
+static void mount_flags_suite(void)
+{
+	char lower[PATH_MAX], up[PATH_MAX], f[PATH_MAX], d[PATH_MAX];
+	bool ok = false, mounted = false;
+	struct stat st;
+	void *q;
+	int fd;
+
+	at(lower, work, "restricted");
+	at(up, work, "up-restricted");
+	at(f, up, "setuid");
+	at(d, up, "null");
+	if (!mkdir(lower, 0755) && !mkdir(up, 0755) &&
+	    !mount("tmpfs", lower, "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV,
+		   NULL)) {
+		char lf[PATH_MAX], ld[PATH_MAX];
+
+		ok = put_file(at(lf, lower, "setuid"), "#!/bin/sh\n", 10) &&
+		     !chmod(lf, 04755) &&
+		     !mknod(at(ld, lower, "null"), S_IFCHR | 0666,
+			    makedev(1, 3)) &&
+		     !mount_diag(lower, up);
+		mounted = ok;
+	} else {
+		diag("mount a nosuid,noexec,nodev tmpfs: %s", strerror(errno));
+	}
+	if (ok && (stat(f, &st) || (st.st_mode & 07777) != 0755)) {
+		diag("setuid file shows mode %o through the upper",
+		     st.st_mode & 07777);
+		ok = false;
+	}
+	if (ok) {
+		fd = mmp_open_dev(f, O_RDONLY);
+		q = fd < 0 ? NULL :
+			     mmap(NULL, page, PROT_READ | PROT_EXEC, MAP_SHARED,
+				  fd, 0);
+		ok = fd >= 0 && failed_with(q == MAP_FAILED ? -1 : 0, EPERM,
+					    "mmap PROT_EXEC");
+		if (q && q != MAP_FAILED)
+			munmap(q, page);
+		mmp_close_fd(fd);
+	}
+	ok = ok && failed_with(open(d, O_RDONLY), EACCES, "open device node");
+	if (mounted)
+		ok = do_umount(up) && ok;
+	ok = !umount2(lower, 0) && ok;
+	ktap_result(ok,
+		    "lower nosuid,noexec,nodev: through the upper a 4755 file shows 0755, PROT_EXEC fails EPERM, a device node fails EACCES");
+}
+
 static void depth_suite(const char *tmpfs)
 {
 	char up1[PATH_MAX], up2[PATH_MAX], up3[PATH_MAX], p[PATH_MAX];
@@ -994,7 +1046,6 @@ static void depth_suite(const char *tmpfs)
 	bool m1, m2, ok = false;
 	int before = count_stackfs();
 	void *m = NULL;
-	int fd;
 
 	snprintf(up1, sizeof(up1), "%s/depth1", work);
 	snprintf(up2, sizeof(up2), "%s/depth2", work);
@@ -1006,9 +1057,8 @@ static void depth_suite(const char *tmpfs)
 		    FS_NAME);
 
 	if (m2) {
-		fd = mmp_open_dev(at(p, up2, "data"), O_RDONLY);
-		m = mmp_map(fd, 0, DATA_PAGES, PROT_READ, MAP_SHARED);
-		mmp_close_fd(fd);
+		m = map_path(at(p, up2, "data"), O_RDONLY, 0, DATA_PAGES,
+			     PROT_READ, MAP_SHARED);
 		ok = file_is("two layers", p, DATA_PAGES * page, 0) && m &&
 		     mmp_check_bytes("two layers", m, 0, DATA_PAGES * page,
 				     0) &&
@@ -1074,15 +1124,12 @@ static void module_suite(const char *tmpfs, const char *ko, bool no_module)
 	char up[PATH_MAX], p[PATH_MAX];
 	bool ok = false, gone = false;
 	void *m = NULL;
-	int fd;
 
-	snprintf(up, sizeof(up), "%s/up-module", work);
+	at(up, work, "up-module");
+	at(p, up, "data");
 	if (!skip) {
-		fd = -1;
 		if (!mkdir(up, 0755) && !stackfs_mount(tmpfs, up))
-			fd = mmp_open_dev(at(p, up, "data"), O_RDONLY);
-		m = mmp_map(fd, 0, 1, PROT_READ, MAP_SHARED);
-		mmp_close_fd(fd);
+			m = map_path(p, O_RDONLY, 0, 1, PROT_READ, MAP_SHARED);
 		ok = m && failed_with(umount2(up, 0), EBUSY,
 					"umount") &&
 		     failed_with(mmp_unload(MOD_NAME), EAGAIN,
@@ -1096,11 +1143,8 @@ static void module_suite(const char *tmpfs, const char *ko, bool no_module)
 		   "module: after munmap, umount succeeds");
 
 	if (!skip) {
-		fd = -1;
 		if (!stackfs_mount(tmpfs, up))
-			fd = mmp_open_dev(p, O_RDONLY);
-		m = mmp_map(fd, 0, 1, PROT_READ, MAP_SHARED);
-		mmp_close_fd(fd);
+			m = map_path(p, O_RDONLY, 0, 1, PROT_READ, MAP_SHARED);
 		ok = m && !umount2(up, MNT_DETACH) &&
 		     !is_mounted(up) &&
 		     mmp_check_bytes("after lazy umount", m, 0, page, 0) &&
@@ -1160,6 +1204,7 @@ int main(int argc, char **argv)
 	legacy_suite();
 	nommap_suite();
 	automount_suite();
+	mount_flags_suite();
 	depth_suite(tmpfs);
 	bad_input_suite();
 	module_suite(tmpfs, ko, no_module);
