@@ -59,6 +59,8 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
+#include "mmp_compat.h"
+
 #define MMP_MAX_PAGES 1024
 
 static unsigned int nr_pages = 16;
@@ -262,6 +264,7 @@ static int __init mmp_fault_init(void)
 		goto err_debugfs;
 	pr_info("%u pages: /dev/%s, served by ->fault, writes tracked by ->page_mkwrite\n",
 		nr_pages, mmp_fault_dev.name);
+	pr_info("mmap path: " MMP_MMAP_PATH "\n");
 	return 0;
 
 err_debugfs:

@@ -62,6 +62,8 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 
+#include "mmp_compat.h"
+
 static unsigned int bar;
 module_param(bar, uint, 0444);
 MODULE_PARM_DESC(bar, "Memory BAR to export (default 0)");
@@ -275,11 +277,16 @@ static struct pci_driver mmp_ioremap_driver = {
 
 static int __init mmp_ioremap_init(void)
 {
+	int ret;
+
 	if (bar >= PCI_STD_NUM_BARS) {
 		pr_err("bar=%u out of range 0-%d\n", bar, PCI_STD_NUM_BARS - 1);
 		return -EINVAL;
 	}
-	return pci_register_driver(&mmp_ioremap_driver);
+	ret = pci_register_driver(&mmp_ioremap_driver);
+	if (!ret)
+		pr_info("mmap path: " MMP_MMAP_PATH "\n");
+	return ret;
 }
 
 static void __exit mmp_ioremap_exit(void)

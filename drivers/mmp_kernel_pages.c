@@ -47,6 +47,8 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "mmp_compat.h"
+
 #define MMP_MAX_PAGES 1024
 
 static unsigned int nr_pages = 16;
@@ -128,6 +130,7 @@ static int __init mmp_kernel_pages_init(void)
 		goto err_free;
 	pr_info("%u pages: /dev/%s uses mmap_prepare + map_kernel_pages\n",
 		nr_pages, mmp_kernel_pages_dev.name);
+	pr_info("mmap path: " MMP_MMAP_PATH "\n");
 	return 0;
 
 err_free:

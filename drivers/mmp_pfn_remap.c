@@ -51,6 +51,8 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "mmp_compat.h"
+
 #define MMP_MAX_PAGES 1024
 
 static unsigned int nr_pages = 16;
@@ -178,6 +180,7 @@ static int __init mmp_pfn_remap_init(void)
 	pr_info("%u pages: /dev/%s uses mmap_prepare, /dev/%s uses legacy mmap\n",
 		nr_pages, mmp_pfn_remap_dev.name,
 		mmp_pfn_remap_legacy_dev.name);
+	pr_info("mmap path: " MMP_MMAP_PATH "\n");
 	return 0;
 
 err_deregister:

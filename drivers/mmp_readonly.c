@@ -48,6 +48,8 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "mmp_compat.h"
+
 #define MMP_MAX_PAGES 1024
 
 static unsigned int nr_pages = 16;
@@ -152,6 +154,7 @@ static int __init mmp_readonly_init(void)
 		goto err_debugfs;
 	pr_info("%u pages: /dev/%s, read-only, mmap_prepare + map_kernel_pages\n",
 		nr_pages, mmp_readonly_dev.name);
+	pr_info("mmap path: " MMP_MMAP_PATH "\n");
 	return 0;
 
 err_debugfs:

@@ -59,6 +59,8 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "mmp_compat.h"
+
 #define MMP_MAX_PAGES 1024
 
 static unsigned int nr_pages = 16;
@@ -247,6 +249,7 @@ static int __init mmp_refcount_init(void)
 	}
 	pr_info("%u pages: /dev/%s, refcounted through vm_ops->mapped/open/close\n",
 		nr_pages, mmp_refcount_dev.name);
+	pr_info("mmap path: " MMP_MMAP_PATH "\n");
 	return 0;
 }
 

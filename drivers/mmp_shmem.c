@@ -47,6 +47,8 @@
 #include <linux/module.h>
 #include <linux/shmem_fs.h>
 
+#include "mmp_compat.h"
+
 static int mmp_shmem_mmap_prepare(struct vm_area_desc *desc)
 {
 	struct vm_area_desc shmem_desc;
@@ -101,9 +103,11 @@ static int __init mmp_shmem_init(void)
 {
 	int ret = misc_register(&mmp_shmem_dev);
 
-	if (!ret)
+	if (!ret) {
 		pr_info("/dev/%s: shared maps shmem, private maps anonymous, via mmap_prepare\n",
 			mmp_shmem_dev.name);
+		pr_info("mmap path: " MMP_MMAP_PATH "\n");
+	}
 	return ret;
 }
 

@@ -89,6 +89,8 @@
 #include <linux/slab.h>
 #include <linux/statfs.h>
 
+#include "mmp_compat.h"
+
 #define MMP_STACKFS_MAGIC 0x6d6d7073 /* "mmps" */
 
 struct mmp_stackfs_sb {
@@ -850,9 +852,11 @@ static int __init mmp_stackfs_init(void)
 {
 	int ret = register_filesystem(&mmp_stackfs_type);
 
-	if (!ret)
+	if (!ret) {
 		pr_info("filesystem %s: mmap_prepare forwarded to the lower file, backing_file_mmap() for lower files with only ->mmap\n",
 			mmp_stackfs_type.name);
+		pr_info("mmap path: " MMP_MMAP_PATH "\n");
+	}
 	return ret;
 }
 

@@ -56,6 +56,8 @@
 #include <linux/slab.h>
 #include <linux/uio_driver.h>
 
+#include "mmp_compat.h"
+
 struct mmp_uio;
 
 /* What a VMA needs to find its pages: map M is BAR memory from start. */
@@ -303,7 +305,11 @@ static struct pci_driver mmp_uio_driver = {
 
 static int __init mmp_uio_init(void)
 {
-	return pci_register_driver(&mmp_uio_driver);
+	int ret = pci_register_driver(&mmp_uio_driver);
+
+	if (!ret)
+		pr_info("mmap path: " MMP_UIO_MMAP_PATH "\n");
+	return ret;
 }
 
 static void __exit mmp_uio_exit(void)

@@ -5,8 +5,8 @@
 # "PASS FAIL SKIP DONE" to the file named by -v counts=.
 #
 # Markers from scripts/vm-init:
-#   @@ kernel REL | @@ insmod NAME RC [MSG] | @@ begin TEST | @@ end TEST RC
-#   @@ done
+#   @@ kernel REL | @@ insmod NAME RC [MSG] | @@ path NAME TEXT
+#   @@ begin TEST | @@ end TEST RC | @@ done
 # A test program fails as a whole (one extra failure) if its KTAP plan and
 # its results disagree, or if it exits non-zero without reporting a failure.
 
@@ -30,6 +30,13 @@ BEGIN {
 	} else if (mode == "check") {
 		printf "# %s: loaded %s\n", kver, $3
 	}
+	fflush(); next
+}
+
+/^@@ path / {
+	p = $0; sub(/^@@ path [^ ]+ /, "", p)
+	if (mode == "check")
+		printf "# %s: %s mmap path: %s\n", kver, $3, p
 	fflush(); next
 }
 
