@@ -4,11 +4,12 @@
 #                  make modules KDIR=...   (against other headers)
 #                  make tests              (static test binaries in build/tests)
 # QEMU harness:    make check [KERNELS="7.3 6.12"]   make demo   make shell
+#                  make matrix [MATRIX_KERNELS=all]  (kernel x driver table)
 #
 # Kbuild lists the modules; this file only drives the builds.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 7.3
+KERNELS ?= 7.2 7.3
 BUILD := build
 
 TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
@@ -18,7 +19,7 @@ TEST_LIB := userspace-tests/ktap.c userspace-tests/mmp_util.c \
 TESTS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,\
 	   $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c)))
 
-.PHONY: all modules modules_install clean tests check demo shell deps
+.PHONY: all modules modules_install clean tests check demo shell deps matrix
 
 all: modules
 
@@ -42,6 +43,13 @@ check: deps
 	$(MAKE) tests
 	scripts/check --mode check $(KERNELS)
 
+# Every kernel series, then the kernel x driver table (README embeds it).
+MATRIX_KERNELS ?= all
+matrix: deps
+	$(MAKE) tests
+	-scripts/check --mode check $(MATRIX_KERNELS)
+	scripts/matrix $(filter-out all,$(MATRIX_KERNELS))
+
 demo: deps
 	$(MAKE) tests
 	scripts/check --mode demo $(lastword $(KERNELS))
@@ -53,5 +61,7 @@ shell: deps
 clean:
 	rm -rf $(BUILD)
 	find drivers \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
-		-name '*.mod.c' -o -name '.*.cmd' \) -delete
+		-name '*.mod.c' -o -name '.*.cmd' -o -name '.*.d' \) -delete
+	rm -f drivers/compat/mmp_probes.h drivers/compat/probes/*.h \
+		drivers/compat/probes/*.log
 	rm -f Module.symvers modules.order .module-common.o
