@@ -47,6 +47,7 @@ check: deps
 MATRIX_KERNELS ?= all
 matrix: deps
 	$(MAKE) tests
+	rm -f $(BUILD)/results/series-*
 	-scripts/check --mode check $(MATRIX_KERNELS)
 	scripts/matrix $(filter-out all,$(MATRIX_KERNELS))
 
@@ -62,6 +63,6 @@ clean:
 	rm -rf $(BUILD)
 	find drivers \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
 		-name '*.mod.c' -o -name '.*.cmd' -o -name '.*.d' \) -delete
-	rm -f drivers/compat/mmp_probes.h drivers/compat/probes/*.h \
-		drivers/compat/probes/*.log
+	rm -f drivers/compat/mmp_probes.h drivers/compat/mmp_probes.h.tmp \
+		drivers/compat/probes/*.h drivers/compat/probes/*.log
 	rm -f Module.symvers modules.order .module-common.o
