@@ -9,7 +9,7 @@
 # Kbuild lists the modules; this file only drives the builds.
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 7.2 7.3
+KERNELS ?= 6.12 7.2 7.3
 BUILD := build
 
 TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror

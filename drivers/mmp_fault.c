@@ -153,11 +153,13 @@ static int mmp_fault_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+MMP_DEFINE_MMAP_COMPAT(mmp_fault_mmap_prepare, NULL);
+
 static const struct file_operations mmp_fault_fops = {
 	.owner = THIS_MODULE,
 	.open = mmp_fault_open,
 	.release = mmp_fault_release,
-	.mmap_prepare = mmp_fault_mmap_prepare,
+	MMP_MMAP_PREPARE(mmp_fault_mmap_prepare)
 };
 
 static struct miscdevice mmp_fault_dev = {

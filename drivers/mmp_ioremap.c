@@ -150,7 +150,7 @@ static int mmp_ioremap_mapped(unsigned long start, unsigned long end,
 
 /* No ->fault: once remove() zapped the PTEs, an access gets SIGBUS. */
 static const struct vm_operations_struct mmp_ioremap_vm_ops = {
-	.mapped = mmp_ioremap_mapped,
+	MMP_VM_OPS_MAPPED(mmp_ioremap_mapped)
 };
 
 static int mmp_ioremap_mmap_prepare(struct vm_area_desc *desc)
@@ -177,11 +177,13 @@ static int mmp_ioremap_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+MMP_DEFINE_MMAP_COMPAT(mmp_ioremap_mmap_prepare, mmp_ioremap_mapped);
+
 static const struct file_operations mmp_ioremap_fops = {
 	.owner = THIS_MODULE,
 	.open = mmp_ioremap_open,
 	.release = mmp_ioremap_release,
-	.mmap_prepare = mmp_ioremap_mmap_prepare,
+	MMP_MMAP_PREPARE(mmp_ioremap_mmap_prepare)
 };
 
 static int mmp_ioremap_probe(struct pci_dev *pdev,

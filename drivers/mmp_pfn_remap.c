@@ -119,9 +119,11 @@ static int mmp_pfn_remap_legacy_mmap(struct file *file,
 			       vma->vm_page_prot);
 }
 
+MMP_DEFINE_MMAP_COMPAT(mmp_pfn_remap_mmap_prepare, NULL);
+
 static const struct file_operations mmp_pfn_remap_fops = {
 	.owner = THIS_MODULE,
-	.mmap_prepare = mmp_pfn_remap_mmap_prepare,
+	MMP_MMAP_PREPARE(mmp_pfn_remap_mmap_prepare)
 };
 
 static const struct file_operations mmp_pfn_remap_legacy_fops = {

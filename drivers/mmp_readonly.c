@@ -89,9 +89,11 @@ static int mmp_readonly_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+MMP_DEFINE_MMAP_COMPAT(mmp_readonly_mmap_prepare, NULL);
+
 static const struct file_operations mmp_readonly_fops = {
 	.owner = THIS_MODULE,
-	.mmap_prepare = mmp_readonly_mmap_prepare,
+	MMP_MMAP_PREPARE(mmp_readonly_mmap_prepare)
 };
 
 static struct miscdevice mmp_readonly_dev = {

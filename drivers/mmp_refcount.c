@@ -140,10 +140,10 @@ static vm_fault_t mmp_refcount_fault(struct vm_fault *vmf)
 }
 
 static const struct vm_operations_struct mmp_refcount_vm_ops = {
-	.mapped = mmp_refcount_mapped,
 	.open = mmp_refcount_open,
 	.close = mmp_refcount_close,
 	.fault = mmp_refcount_fault,
+	MMP_VM_OPS_MAPPED(mmp_refcount_mapped)
 };
 
 static int mmp_refcount_mmap_prepare(struct vm_area_desc *desc)
@@ -167,9 +167,11 @@ static int mmp_refcount_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+MMP_DEFINE_MMAP_COMPAT(mmp_refcount_mmap_prepare, mmp_refcount_mapped);
+
 static const struct file_operations mmp_refcount_fops = {
 	.owner = THIS_MODULE,
-	.mmap_prepare = mmp_refcount_mmap_prepare,
+	MMP_MMAP_PREPARE(mmp_refcount_mmap_prepare)
 };
 
 static struct miscdevice mmp_refcount_dev = {

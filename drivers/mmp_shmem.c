@@ -69,7 +69,7 @@ static int mmp_shmem_mmap_prepare(struct vm_area_desc *desc)
 	 * file that goes through security hooks under mmap_lock can deadlock.
 	 */
 	file = shmem_kernel_file_setup("mmp-shmem", vma_desc_size(desc),
-				       desc->vma_flags);
+				       mmp_shmem_flags(desc));
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 
@@ -87,9 +87,11 @@ static int mmp_shmem_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+MMP_DEFINE_MMAP_COMPAT(mmp_shmem_mmap_prepare, NULL);
+
 static const struct file_operations mmp_shmem_fops = {
 	.owner = THIS_MODULE,
-	.mmap_prepare = mmp_shmem_mmap_prepare,
+	MMP_MMAP_PREPARE(mmp_shmem_mmap_prepare)
 };
 
 static struct miscdevice mmp_shmem_dev = {

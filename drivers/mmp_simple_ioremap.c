@@ -140,7 +140,7 @@ static int mmp_simple_ioremap_mapped(unsigned long start, unsigned long end,
 
 /* No ->fault: once remove() zapped the PTEs, an access gets SIGBUS. */
 static const struct vm_operations_struct mmp_simple_ioremap_vm_ops = {
-	.mapped = mmp_simple_ioremap_mapped,
+	MMP_VM_OPS_MAPPED(mmp_simple_ioremap_mapped)
 };
 
 static int mmp_simple_ioremap_mmap_prepare(struct vm_area_desc *desc)
@@ -164,11 +164,14 @@ static int mmp_simple_ioremap_mmap_prepare(struct vm_area_desc *desc)
 	return 0;
 }
 
+MMP_DEFINE_MMAP_COMPAT(mmp_simple_ioremap_mmap_prepare,
+		       mmp_simple_ioremap_mapped);
+
 static const struct file_operations mmp_simple_ioremap_fops = {
 	.owner = THIS_MODULE,
 	.open = mmp_simple_ioremap_open,
 	.release = mmp_simple_ioremap_release,
-	.mmap_prepare = mmp_simple_ioremap_mmap_prepare,
+	MMP_MMAP_PREPARE(mmp_simple_ioremap_mmap_prepare)
 };
 
 static int mmp_simple_ioremap_probe(struct pci_dev *pdev,

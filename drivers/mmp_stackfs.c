@@ -227,8 +227,8 @@ static int mmp_stackfs_d_revalidate(struct inode *dir, const struct qstr *name,
 		/* Its own parent: a lower rename may have moved it. */
 		lower_parent = dget_parent(lower);
 		take_dentry_name_snapshot(&snap, lower);
-		ret = lower->d_op->d_revalidate(d_inode(lower_parent),
-						&snap.name, lower, flags);
+		ret = mmp_call_d_revalidate(lower, d_inode(lower_parent),
+					    &snap.name, flags);
 		release_dentry_name_snapshot(&snap);
 		dput(lower_parent);
 	}
@@ -242,9 +242,11 @@ static void mmp_stackfs_d_release(struct dentry *dentry)
 	dput(mmp_stackfs_lower_dentry(dentry));
 }
 
+MMP_DEFINE_D_REVALIDATE_COMPAT(mmp_stackfs_d_revalidate);
+
 static const struct dentry_operations mmp_stackfs_dops = {
-	.d_revalidate = mmp_stackfs_d_revalidate,
 	.d_release = mmp_stackfs_d_release,
+	MMP_D_REVALIDATE(mmp_stackfs_d_revalidate)
 };
 
 static struct dentry *
@@ -425,14 +427,13 @@ static void mmp_stackfs_end_write(struct kiocb *iocb, ssize_t ret)
 	mmp_stackfs_copy_attr(file_inode(iocb->ki_filp));
 }
 
+MMP_DEFINE_END_WRITE_COMPAT(mmp_stackfs_end_write);
+
 /* Lower calls run with the credentials the upper file was opened with. */
-static struct backing_file_ctx mmp_stackfs_ctx(const struct file *file)
+static struct backing_file_ctx mmp_stackfs_ctx(struct file *file)
 {
-	return (struct backing_file_ctx){
-		.cred = file->f_cred,
-		.accessed = mmp_stackfs_accessed,
-		.end_write = mmp_stackfs_end_write,
-	};
+	return MMP_BACKING_FILE_CTX(file->f_cred, file, mmp_stackfs_accessed,
+				    mmp_stackfs_end_write);
 }
 
 static int mmp_stackfs_open(struct inode *inode, struct file *file)
@@ -456,7 +457,7 @@ static int mmp_stackfs_open(struct inode *inode, struct file *file)
 	 * neither gets the twin with neither, so that mmap() fails before the
 	 * core unmaps anything.
 	 */
-	if (S_ISREG(inode->i_mode) && !lower->f_op->mmap_prepare) {
+	if (S_ISREG(inode->i_mode) && !mmp_has_mmap_prepare(lower)) {
 		twin = fops_get(lower->f_op->mmap ? &mmp_stackfs_legacy_fops :
 						    &mmp_stackfs_nommap_fops);
 		replace_fops(file, twin);
@@ -629,6 +630,8 @@ static int mmp_stackfs_mmap_legacy(struct file *file,
 	return backing_file_mmap(mmp_stackfs_lower_file(file), vma, &ctx);
 }
 
+MMP_DEFINE_MMAP_COMPAT(mmp_stackfs_mmap_prepare, NULL);
+
 static const struct file_operations mmp_stackfs_file_fops = {
 	.owner = THIS_MODULE,
 	.open = mmp_stackfs_open,
@@ -638,7 +641,7 @@ static const struct file_operations mmp_stackfs_file_fops = {
 	.write_iter = mmp_stackfs_write_iter,
 	.splice_read = mmp_stackfs_splice_read,
 	.fsync = mmp_stackfs_fsync,
-	.mmap_prepare = mmp_stackfs_mmap_prepare,
+	MMP_MMAP_PREPARE(mmp_stackfs_mmap_prepare)
 };
 
 /* The two twins of mmp_stackfs_file_fops differ only in the mmap hook. */

@@ -135,6 +135,8 @@ static int mmp_uio_mmap_prepare(struct uio_info *info,
 	return 0;
 }
 
+MMP_DEFINE_UIO_MMAP_COMPAT(mmp_uio_mmap_prepare);
+
 /*
  * User mappings hang off the inode the file was opened through; remember
  * each one (usually just /dev/uioN) while it has open files, so that
@@ -251,7 +253,7 @@ static int mmp_uio_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	u->info.name = "mmp_uio";
 	u->info.version = "1";
 	u->info.irq = UIO_IRQ_NONE;
-	u->info.mmap_prepare = mmp_uio_mmap_prepare;
+	MMP_UIO_SET_MMAP_PREPARE(&u->info, mmp_uio_mmap_prepare);
 	u->info.open = mmp_uio_open;
 	u->info.release = mmp_uio_release;
 	/* Not devm: remove() must unregister before it zaps. */

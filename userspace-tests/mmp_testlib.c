@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1320,6 +1322,30 @@ void mmp_test_unbind_mapped(struct mmp_node *n, const struct mmp_unbind *u)
 	ktap_result(back, "%s: rebind: device node back", n->name);
 	ktap_result(works, "%s: rebind: fresh mapping shows %s", n->name,
 		    n->shows);
+}
+
+bool mmp_module_compat(const char *mod)
+{
+	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char key[128], *buf, *p, *last = NULL;
+	bool compat = false;
+	int n;
+
+	if (size <= 0)
+		return false;
+	buf = malloc((size_t)size + 1);
+	if (!buf)
+		return false;
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
+	if (n > 0) {
+		buf[n] = '\0';
+		snprintf(key, sizeof(key), "%s: mmap path: ", mod);
+		for (p = buf; (p = strstr(p, key)); p += strlen(key))
+			last = p + strlen(key);
+		compat = last && !strncmp(last, "compat", 6);
+	}
+	free(buf);
+	return compat;
 }
 
 long mmp_unload(const char *mod)

@@ -347,6 +347,12 @@ void mmp_test_unbind_mapped(struct mmp_node *n, const struct mmp_unbind *u);
 /* delete_module(@mod) without waiting: 0, or -1 with errno. */
 long mmp_unload(const char *mod);
 
+/*
+ * Whether @mod said at load (kernel log) that it maps through the compat
+ * path (legacy ->mmap running its ->mmap_prepare); false for native.
+ */
+bool mmp_module_compat(const char *mod);
+
 /* finit_module() of @ko; false with a diagnostic. */
 bool mmp_load(const char *ko);
 

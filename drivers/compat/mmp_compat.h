@@ -10,9 +10,17 @@
 #ifndef MMP_COMPAT_H
 #define MMP_COMPAT_H
 
+#include <linux/dcache.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/namei.h>
 
 #include "mmp_probes.h"
+
+#ifdef MMP_HAVE_BACKING_FILE_MMAP
+#include <linux/backing-file.h>
+#endif
 
 #ifndef MMP_HAVE_VMA_IS_COW_MAPPING
 /* 7.3 named it; the test itself is older. */
@@ -20,6 +28,493 @@ static inline bool vma_is_cow_mapping(const struct vm_area_struct *vma)
 {
 	return is_cow_mapping(vma->vm_flags);
 }
+#endif
+
+/*
+ * Kernels without f_op->mmap_prepare: the drivers' ->mmap_prepare still
+ * runs, called from a legacy ->mmap on a descriptor built from the VMA;
+ * whatever it describes (flags, vm_ops, vm_file, an action, ->mapped) is
+ * then applied to the VMA the way the 7.x core would.
+ *
+ * In a driver: MMP_MMAP_PREPARE(fn) last in the file_operations
+ * initializer, MMP_VM_OPS_MAPPED(fn) last in a vm_operations_struct, and
+ * one MMP_DEFINE_MMAP_COMPAT(prepare, mapped); after both functions
+ * (mapped may be NULL). Natively the last only checks their types.
+ */
+typedef int (*mmp_mapped_fn)(unsigned long start, unsigned long end,
+			     pgoff_t pgoff, const struct file *file,
+			     void **vm_private_data);
+
+#ifdef MMP_HAVE_MMAP_PREPARE
+#define MMP_MMAP_PREPARE(fn) .mmap_prepare = (fn),
+#define MMP_DEFINE_MMAP_COMPAT(prepare, mapped)                            \
+	static_assert(                                                     \
+		__same_type(&(prepare), int (*)(struct vm_area_desc *)) && \
+		sizeof(1 ? (mapped) : NULL))
+#else
+#define MMP_MMAP_PREPARE(fn) .mmap = fn##_mmp_compat,
+#define MMP_DEFINE_MMAP_COMPAT(prepare, mapped)                     \
+	static int prepare##_mmp_compat(struct file *file,          \
+					struct vm_area_struct *vma) \
+	{                                                           \
+		return mmp_compat_mmap(file, vma, prepare, mapped); \
+	}                                                           \
+	static_assert(1)
+#endif
+
+/* Whether another file describes its mappings with ->mmap_prepare. */
+static inline bool mmp_has_mmap_prepare(const struct file *file)
+{
+#ifdef MMP_HAVE_MMAP_PREPARE
+	return file->f_op->mmap_prepare;
+#else
+	return false;
+#endif
+}
+
+#ifdef MMP_HAVE_VM_OPS_MAPPED
+#define MMP_VM_OPS_MAPPED(fn) .mapped = (fn),
+#else
+#define MMP_VM_OPS_MAPPED(fn)
+#endif
+
+#ifndef MMP_HAVE_MMAP_PREPARE
+
+struct mmp_vma_flags {
+	unsigned long __vma_flags;
+};
+
+/* The VM_* flags as bit numbers, as 7.x names them. */
+enum {
+	VMA_READ_BIT = 0,
+	VMA_WRITE_BIT = 1,
+	VMA_EXEC_BIT = 2,
+	VMA_SHARED_BIT = 3,
+	VMA_MAYREAD_BIT = 4,
+	VMA_MAYWRITE_BIT = 5,
+	VMA_MAYEXEC_BIT = 6,
+	VMA_MAYSHARE_BIT = 7,
+	VMA_PFNMAP_BIT = 10,
+	VMA_IO_BIT = 14,
+	VMA_DONTEXPAND_BIT = 18,
+	VMA_DONTDUMP_BIT = 26,
+	VMA_MIXEDMAP_BIT = 28,
+};
+
+enum mmap_action_type {
+	MMAP_NOTHING,
+	MMAP_REMAP_PFN,
+	MMAP_IO_REMAP_PFN,
+	MMAP_SIMPLE_IO_REMAP,
+	MMAP_MAP_KERNEL_PAGES,
+};
+
+struct mmap_action {
+	enum mmap_action_type type;
+	struct file *mmap_file; /* compat only: a file to ->mmap afterwards */
+	unsigned long pfn;
+	phys_addr_t phys;
+	unsigned long size;
+	struct page **pages;
+	int error_override;
+};
+
+struct vm_area_desc {
+	struct mm_struct *mm;
+	struct file *file;
+	unsigned long start;
+	unsigned long end;
+	pgoff_t pgoff;
+	struct file *vm_file;
+	struct mmp_vma_flags vma_flags;
+	pgprot_t page_prot;
+	const struct vm_operations_struct *vm_ops;
+	void *private_data;
+	struct mmap_action action;
+};
+
+static inline unsigned long vma_desc_size(const struct vm_area_desc *desc)
+{
+	return desc->end - desc->start;
+}
+
+static inline unsigned long vma_desc_pages(const struct vm_area_desc *desc)
+{
+	return vma_desc_size(desc) >> PAGE_SHIFT;
+}
+
+static inline bool vma_desc_test(const struct vm_area_desc *desc, int bit)
+{
+	return desc->vma_flags.__vma_flags & BIT(bit);
+}
+
+static inline unsigned long mmp_compat_mask(const int *bits, int n)
+{
+	unsigned long mask = 0;
+
+	while (n--)
+		mask |= BIT(bits[n]);
+	return mask;
+}
+
+#define mmp_compat_bits(...)                          \
+	mmp_compat_mask((const int[]){ __VA_ARGS__ }, \
+			sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
+#define vma_desc_set_flags(desc, ...) \
+	((desc)->vma_flags.__vma_flags |= mmp_compat_bits(__VA_ARGS__))
+#define vma_desc_clear_flags(desc, ...) \
+	((desc)->vma_flags.__vma_flags &= ~mmp_compat_bits(__VA_ARGS__))
+
+static inline bool vma_desc_is_cow_mapping(const struct vm_area_desc *desc)
+{
+	return is_cow_mapping(desc->vma_flags.__vma_flags);
+}
+
+static inline void vma_desc_set_anonymous(struct vm_area_desc *desc)
+{
+	desc->vm_ops = NULL;
+}
+
+static inline void mmap_action_remap_full(struct vm_area_desc *desc,
+					  unsigned long pfn)
+{
+	desc->action.type = MMAP_REMAP_PFN;
+	desc->action.pfn = pfn;
+}
+
+static inline void mmap_action_ioremap_full(struct vm_area_desc *desc,
+					    unsigned long pfn)
+{
+	desc->action.type = MMAP_IO_REMAP_PFN;
+	desc->action.pfn = pfn;
+}
+
+static inline void mmap_action_simple_ioremap(struct vm_area_desc *desc,
+					      phys_addr_t phys,
+					      unsigned long size)
+{
+	desc->action.type = MMAP_SIMPLE_IO_REMAP;
+	desc->action.phys = phys;
+	desc->action.size = size;
+}
+
+static inline void mmap_action_map_kernel_pages_full(struct vm_area_desc *desc,
+						     struct page **pages)
+{
+	desc->action.type = MMAP_MAP_KERNEL_PAGES;
+	desc->action.pages = pages;
+	/* As the 7.x action: the VMA holds pages, not PFNs. */
+	vma_desc_set_flags(desc, VMA_MIXEDMAP_BIT);
+}
+
+static inline int mmp_compat_action(struct vm_area_struct *vma,
+				    struct mmap_action *action)
+{
+	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned long nr = len >> PAGE_SHIFT;
+
+	switch (action->type) {
+	case MMAP_REMAP_PFN:
+		return remap_pfn_range(vma, vma->vm_start, action->pfn, len,
+				       vma->vm_page_prot);
+	case MMAP_IO_REMAP_PFN:
+		return io_remap_pfn_range(vma, vma->vm_start, action->pfn, len,
+					  vma->vm_page_prot);
+	case MMAP_SIMPLE_IO_REMAP:
+		return vm_iomap_memory(vma, action->phys, action->size);
+	case MMAP_MAP_KERNEL_PAGES:
+		return vm_insert_pages(vma, vma->vm_start, action->pages, &nr);
+	default:
+		return 0;
+	}
+}
+
+static inline void mmp_compat_desc_init(struct vm_area_desc *desc,
+					struct file *file,
+					struct vm_area_struct *vma)
+{
+	*desc = (struct vm_area_desc){
+		.mm = vma->vm_mm,
+		.file = file,
+		.start = vma->vm_start,
+		.end = vma->vm_end,
+		.pgoff = vma->vm_pgoff,
+		.vm_file = file,
+		.vma_flags = { vma->vm_flags },
+		.page_prot = vma->vm_page_prot,
+		.vm_ops = vma->vm_ops,
+		.private_data = vma->vm_private_data,
+	};
+}
+
+/*
+ * Apply what ->mmap_prepare described to the VMA, as the 7.x core would.
+ * A failure after that is undone as the core undoes it: ->close runs, then
+ * the caller's error makes the core unmap the VMA.
+ */
+static inline int mmp_compat_apply(struct vm_area_desc *desc,
+				   struct vm_area_struct *vma,
+				   mmp_mapped_fn mapped)
+{
+	struct file *file = desc->file;
+	void *priv;
+	int err = 0;
+
+	/*
+	 * The legacy core may merge the new VMA into its neighbour after
+	 * ->mmap changed its flags, freeing it without ->close: whatever
+	 * ->mapped set up for it would leak. The 7.x core merges before the
+	 * VMA exists and skips ->mapped instead, which cannot be done here;
+	 * keep such mappings unmergeable (VM_DONTEXPAND) on this path.
+	 */
+	if (mapped)
+		desc->vma_flags.__vma_flags |= VM_DONTEXPAND;
+
+	if (desc->vm_file != vma->vm_file) {
+		/* vma_set_file() takes its own reference. */
+		vma_set_file(vma, desc->vm_file);
+		fput(desc->vm_file);
+	}
+	vma->vm_pgoff = desc->pgoff;
+	vm_flags_reset(vma, desc->vma_flags.__vma_flags);
+	vma->vm_page_prot = desc->page_prot;
+	if (desc->vm_ops)
+		vma->vm_ops = desc->vm_ops;
+	else
+		vma_set_anonymous(vma);
+	vma->vm_private_data = desc->private_data;
+
+	/* A lower file with only ->mmap (see vfs_mmap_prepare() below). */
+	if (desc->action.mmap_file)
+		err = desc->action.mmap_file->f_op->mmap(desc->action.mmap_file,
+							 vma);
+	if (!err)
+		err = mmp_compat_action(vma, &desc->action);
+	if (!err && mapped) {
+		priv = vma->vm_private_data;
+		err = mapped(vma->vm_start, vma->vm_end, vma->vm_pgoff, file,
+			     &priv);
+		if (!err)
+			vma->vm_private_data = priv;
+	}
+	if (err) {
+		if (vma->vm_ops && vma->vm_ops->close)
+			vma->vm_ops->close(vma);
+		return desc->action.error_override ?: err;
+	}
+	return 0;
+}
+
+/* The legacy ->mmap behind MMP_MMAP_PREPARE(). */
+static inline int mmp_compat_mmap(struct file *file, struct vm_area_struct *vma,
+				  int (*prepare)(struct vm_area_desc *desc),
+				  mmp_mapped_fn mapped)
+{
+	struct vm_area_desc desc;
+	int err;
+
+	mmp_compat_desc_init(&desc, file, vma);
+	err = prepare(&desc);
+	return err ?: mmp_compat_apply(&desc, vma, mapped);
+}
+
+#endif /* !MMP_HAVE_MMAP_PREPARE */
+
+#ifndef MMP_HAVE_VFS_MMAP_PREPARE
+/*
+ * A driver handing the mapping to another file (shmem, a lower file):
+ * here that file has only ->mmap, which needs the VMA, so the adapter
+ * calls it once the VMA holds the file.
+ */
+static inline int vfs_mmap_prepare(struct file *file, struct vm_area_desc *desc)
+{
+	if (!file->f_op->mmap)
+		return -ENODEV;
+	desc->action.mmap_file = file;
+	return 0;
+}
+#endif
+
+/* What shmem_kernel_file_setup() takes as flags here. */
+#ifdef MMP_HAVE_SHMEM_SETUP_VMA_FLAGS
+#define mmp_shmem_flags(desc) ((desc)->vma_flags)
+#else
+#define mmp_shmem_flags(desc) ((desc)->vma_flags.__vma_flags)
+#endif
+
+/* VFS helpers the stacked filesystem uses, in their newest form. */
+#ifndef MMP_HAVE_INODE_STATE_READ_ONCE
+static inline unsigned long inode_state_read_once(struct inode *inode)
+{
+	return READ_ONCE(inode->i_state);
+}
+#endif
+
+#ifndef MMP_HAVE_SET_DEFAULT_D_OP
+static inline void set_default_d_op(struct super_block *sb,
+				    const struct dentry_operations *ops)
+{
+	sb->s_d_op = ops;
+}
+#endif
+
+#ifdef AT_GETATTR_NOSEC
+/*
+ * Kernels that flag a ->getattr the security hooks already passed: the
+ * call below must not run them again (vfs_getattr() warns and fails).
+ */
+static inline int mmp_compat_vfs_getattr(const struct path *path,
+					 struct kstat *stat, u32 mask,
+					 unsigned int flags)
+{
+	if (flags & AT_GETATTR_NOSEC)
+		return vfs_getattr_nosec(path, stat, mask, flags);
+	return vfs_getattr(path, stat, mask, flags);
+}
+
+#define vfs_getattr mmp_compat_vfs_getattr
+#endif
+
+#ifndef MMP_HAVE_INODE_JUST_DROP
+#define inode_just_drop generic_delete_inode
+#endif
+
+#ifndef QSTR_LEN
+#define QSTR_LEN(n, l) ((struct qstr)QSTR_INIT(n, l))
+#endif
+
+#ifndef MMP_HAVE_LOOKUP_ONE_QSTR
+/* The older form takes the name and its length apart. */
+static inline struct dentry *mmp_lookup_one_unlocked(struct mnt_idmap *idmap,
+						     struct qstr *name,
+						     struct dentry *base)
+{
+	return lookup_one_unlocked(idmap, name->name, base, name->len);
+}
+
+#define lookup_one_unlocked mmp_lookup_one_unlocked
+#endif
+
+/*
+ * ->d_revalidate(dir, name, dentry, flags); before, (dentry, flags). In a
+ * driver: MMP_D_REVALIDATE(fn) last in the dentry_operations initializer,
+ * one MMP_DEFINE_D_REVALIDATE_COMPAT(fn); after fn, and
+ * mmp_call_d_revalidate() to ask another filesystem's dentry.
+ */
+#ifdef MMP_HAVE_D_REVALIDATE_DIR
+#define MMP_D_REVALIDATE(fn) .d_revalidate = (fn),
+#define MMP_DEFINE_D_REVALIDATE_COMPAT(fn)                                     \
+	static_assert(__same_type(&(fn),                                       \
+				  int (*)(struct inode *, const struct qstr *, \
+					  struct dentry *, unsigned int)))
+#else
+typedef int (*mmp_d_revalidate_fn)(struct inode *dir, const struct qstr *name,
+				   struct dentry *dentry, unsigned int flags);
+
+static inline int mmp_compat_d_revalidate(struct dentry *dentry,
+					  unsigned int flags,
+					  mmp_d_revalidate_fn fn)
+{
+	struct dentry *parent;
+	int ret;
+
+	if (flags & LOOKUP_RCU)
+		return -ECHILD;
+	parent = dget_parent(dentry);
+	ret = fn(d_inode(parent), &dentry->d_name, dentry, flags);
+	dput(parent);
+	return ret;
+}
+
+#define MMP_D_REVALIDATE(fn) .d_revalidate = fn##_mmp_compat,
+#define MMP_DEFINE_D_REVALIDATE_COMPAT(fn)                                    \
+	static int fn##_mmp_compat(struct dentry *dentry, unsigned int flags) \
+	{                                                                     \
+		return mmp_compat_d_revalidate(dentry, flags, fn);            \
+	}                                                                     \
+	static_assert(1)
+#endif
+
+static inline int mmp_call_d_revalidate(struct dentry *dentry,
+					struct inode *dir,
+					const struct qstr *name,
+					unsigned int flags)
+{
+#ifdef MMP_HAVE_D_REVALIDATE_DIR
+	return dentry->d_op->d_revalidate(dir, name, dentry, flags);
+#else
+	return dentry->d_op->d_revalidate(dentry, flags);
+#endif
+}
+
+/*
+ * backing_file_ctx with end_write(kiocb, ret) and splice_read() taking a
+ * kiocb; before, end_write(file, pos, ret), a user_file field and a ppos.
+ * In a driver: MMP_BACKING_FILE_CTX() builds the context, and one
+ * MMP_DEFINE_END_WRITE_COMPAT(fn); follows its end_write.
+ */
+#ifdef MMP_HAVE_BACKING_FILE_CTX_KIOCB
+#define MMP_BACKING_FILE_CTX(cred_, user_file_, accessed_fn, end_write_fn) \
+	((void)(user_file_),                                               \
+	 (struct backing_file_ctx){ .cred = (cred_),                       \
+				    .accessed = (accessed_fn),             \
+				    .end_write = (end_write_fn) })
+#define MMP_DEFINE_END_WRITE_COMPAT(fn) \
+	static_assert(__same_type(&(fn), void (*)(struct kiocb *, ssize_t)))
+#else
+static inline void mmp_compat_end_write(struct file *file, loff_t pos,
+					ssize_t ret,
+					void (*fn)(struct kiocb *, ssize_t))
+{
+	struct kiocb iocb = { .ki_filp = file, .ki_pos = pos };
+
+	fn(&iocb, ret);
+}
+
+#define MMP_BACKING_FILE_CTX(cred_, user_file_, accessed_fn, end_write_fn) \
+	((struct backing_file_ctx){ .cred = (cred_),                       \
+				    .user_file = (user_file_),             \
+				    .accessed = (accessed_fn),             \
+				    .end_write = end_write_fn##_mmp_compat })
+#define MMP_DEFINE_END_WRITE_COMPAT(fn)                            \
+	static void fn##_mmp_compat(struct file *file, loff_t pos, \
+				    ssize_t ret)                   \
+	{                                                          \
+		mmp_compat_end_write(file, pos, ret, fn);          \
+	}                                                          \
+	static_assert(1)
+#define backing_file_splice_read(in, iocb, pipe, len, flags, ctx) \
+	backing_file_splice_read(in, &(iocb)->ki_pos, pipe, len, flags, ctx)
+#endif
+
+/* uio_info->mmap_prepare, and the legacy uio_info->mmap before 7.1. */
+struct uio_info;
+#ifdef MMP_HAVE_UIO_MMAP_PREPARE
+#define MMP_UIO_SET_MMAP_PREPARE(info, fn) ((info)->mmap_prepare = (fn))
+#define MMP_DEFINE_UIO_MMAP_COMPAT(fn)                              \
+	static_assert(__same_type(&(fn), int (*)(struct uio_info *, \
+						 struct vm_area_desc *)))
+#else
+static inline int
+mmp_compat_uio_mmap(struct uio_info *info, struct vm_area_struct *vma,
+		    int (*fn)(struct uio_info *, struct vm_area_desc *))
+{
+	struct vm_area_desc desc;
+	int err;
+
+	mmp_compat_desc_init(&desc, vma->vm_file, vma);
+	err = fn(info, &desc);
+	return err ?: mmp_compat_apply(&desc, vma, NULL);
+}
+
+#define MMP_UIO_SET_MMAP_PREPARE(info, fn) ((info)->mmap = fn##_mmp_compat)
+#define MMP_DEFINE_UIO_MMAP_COMPAT(fn)                         \
+	static int fn##_mmp_compat(struct uio_info *info,      \
+				   struct vm_area_struct *vma) \
+	{                                                      \
+		return mmp_compat_uio_mmap(info, vma, fn);     \
+	}                                                      \
+	static_assert(1)
 #endif
 
 /*
