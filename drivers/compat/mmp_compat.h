@@ -113,6 +113,7 @@ struct mmap_action {
 	enum mmap_action_type type;
 	struct file *mmap_file; /* compat only: a file to ->mmap afterwards */
 	unsigned long pfn;
+	pgprot_t prot; /* as page_prot was when the remap was named */
 	phys_addr_t phys;
 	unsigned long size;
 	struct page **pages;
@@ -179,6 +180,7 @@ static inline void mmap_action_remap_full(struct vm_area_desc *desc,
 					  unsigned long pfn)
 {
 	desc->action.type = MMAP_REMAP_PFN;
+	desc->action.prot = desc->page_prot;
 	desc->action.pfn = pfn;
 }
 
@@ -186,6 +188,7 @@ static inline void mmap_action_ioremap_full(struct vm_area_desc *desc,
 					    unsigned long pfn)
 {
 	desc->action.type = MMAP_IO_REMAP_PFN;
+	desc->action.prot = desc->page_prot;
 	desc->action.pfn = pfn;
 }
 
@@ -216,10 +219,10 @@ static inline int mmp_compat_action(struct vm_area_struct *vma,
 	switch (action->type) {
 	case MMAP_REMAP_PFN:
 		return remap_pfn_range(vma, vma->vm_start, action->pfn, len,
-				       vma->vm_page_prot);
+				       action->prot);
 	case MMAP_IO_REMAP_PFN:
 		return io_remap_pfn_range(vma, vma->vm_start, action->pfn, len,
-					  vma->vm_page_prot);
+					  action->prot);
 	case MMAP_SIMPLE_IO_REMAP:
 		return vm_iomap_memory(vma, action->phys, action->size);
 	case MMAP_MAP_KERNEL_PAGES:
@@ -239,7 +242,7 @@ static inline void mmp_compat_desc_init(struct vm_area_desc *desc,
 		.start = vma->vm_start,
 		.end = vma->vm_end,
 		.pgoff = vma->vm_pgoff,
-		.vm_file = file,
+		.vm_file = vma->vm_file,
 		.vma_flags = { vma->vm_flags },
 		.page_prot = vma->vm_page_prot,
 		.vm_ops = vma->vm_ops,
@@ -256,19 +259,22 @@ static inline int mmp_compat_apply(struct vm_area_desc *desc,
 				   struct vm_area_struct *vma,
 				   mmp_mapped_fn mapped)
 {
-	struct file *file = desc->file;
+	unsigned long flags = desc->vma_flags.__vma_flags;
 	void *priv;
-	int err = 0;
+	int err;
 
 	/*
-	 * The legacy core may merge the new VMA into its neighbour after
-	 * ->mmap changed its flags, freeing it without ->close: whatever
-	 * ->mapped set up for it would leak. The 7.x core merges before the
-	 * VMA exists and skips ->mapped instead, which cannot be done here;
-	 * keep such mappings unmergeable (VM_DONTEXPAND) on this path.
+	 * The legacy core retries a merge when ->mmap changed the flags, with
+	 * the file and pgoff it had before, and frees the new VMA without
+	 * ->close: whatever ->mapped set up for it would leak, and a replaced
+	 * file or pgoff could end up merged into the wrong mapping. The 7.x
+	 * core merges before any VMA exists and skips ->mapped instead, which
+	 * cannot be done here: keep such mappings unmergeable.
 	 */
-	if (mapped)
-		desc->vma_flags.__vma_flags |= VM_DONTEXPAND;
+	if (mapped ||
+	    (flags != vma->vm_flags &&
+	     (desc->vm_file != vma->vm_file || desc->pgoff != vma->vm_pgoff)))
+		flags |= VM_DONTEXPAND;
 
 	if (desc->vm_file != vma->vm_file) {
 		/* vma_set_file() takes its own reference. */
@@ -276,7 +282,8 @@ static inline int mmp_compat_apply(struct vm_area_desc *desc,
 		fput(desc->vm_file);
 	}
 	vma->vm_pgoff = desc->pgoff;
-	vm_flags_reset(vma, desc->vma_flags.__vma_flags);
+	/* vm_flags_mod() write-locks the VMA, as the flag helpers must. */
+	vm_flags_mod(vma, flags & ~vma->vm_flags, vma->vm_flags & ~flags);
 	vma->vm_page_prot = desc->page_prot;
 	if (desc->vm_ops)
 		vma->vm_ops = desc->vm_ops;
@@ -284,16 +291,21 @@ static inline int mmp_compat_apply(struct vm_area_desc *desc,
 		vma_set_anonymous(vma);
 	vma->vm_private_data = desc->private_data;
 
-	/* A lower file with only ->mmap (see vfs_mmap_prepare() below). */
-	if (desc->action.mmap_file)
+	/*
+	 * A file with only ->mmap (see vfs_mmap_prepare() below): in 7.x its
+	 * failure would have come before any VMA existed, so no ->close.
+	 */
+	if (desc->action.mmap_file) {
 		err = desc->action.mmap_file->f_op->mmap(desc->action.mmap_file,
 							 vma);
-	if (!err)
-		err = mmp_compat_action(vma, &desc->action);
+		if (err)
+			return err;
+	}
+	err = mmp_compat_action(vma, &desc->action);
 	if (!err && mapped) {
 		priv = vma->vm_private_data;
-		err = mapped(vma->vm_start, vma->vm_end, vma->vm_pgoff, file,
-			     &priv);
+		err = mapped(vma->vm_start, vma->vm_end, vma->vm_pgoff,
+			     vma->vm_file, &priv);
 		if (!err)
 			vma->vm_private_data = priv;
 	}
@@ -320,7 +332,7 @@ static inline int mmp_compat_mmap(struct file *file, struct vm_area_struct *vma,
 
 #endif /* !MMP_HAVE_MMAP_PREPARE */
 
-#ifndef MMP_HAVE_VFS_MMAP_PREPARE
+#if !defined(MMP_HAVE_VFS_MMAP_PREPARE) && !defined(MMP_HAVE_MMAP_PREPARE)
 /*
  * A driver handing the mapping to another file (shmem, a lower file):
  * here that file has only ->mmap, which needs the VMA, so the adapter
@@ -415,13 +427,16 @@ static inline int mmp_compat_d_revalidate(struct dentry *dentry,
 					  unsigned int flags,
 					  mmp_d_revalidate_fn fn)
 {
+	struct name_snapshot name;
 	struct dentry *parent;
 	int ret;
 
 	if (flags & LOOKUP_RCU)
 		return -ECHILD;
 	parent = dget_parent(dentry);
-	ret = fn(d_inode(parent), &dentry->d_name, dentry, flags);
+	take_dentry_name_snapshot(&name, dentry);
+	ret = fn(d_inode(parent), &name.name, dentry, flags);
+	release_dentry_name_snapshot(&name);
 	dput(parent);
 	return ret;
 }
