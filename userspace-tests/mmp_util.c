@@ -116,15 +116,11 @@ bool mmp_has_flag(const char *flags, const char *flag)
 	return false;
 }
 
-/*
- * Count the /proc/self/maps lines for which @match(start, path field, @arg)
- * holds. With @found, stop at the first one and copy its path there.
- */
-static int maps_scan(bool (*match)(unsigned long, const char *, const void *),
-		     const void *arg, char *found, size_t size)
+/* Count the /proc/self/maps lines whose path field satisfies @match(@arg). */
+static int maps_scan(bool (*match)(const char *, const void *),
+		     const void *arg)
 {
 	char line[4096];
-	unsigned long start, end;
 	int n = 0, pos;
 	FILE *f;
 
@@ -134,56 +130,45 @@ static int maps_scan(bool (*match)(unsigned long, const char *, const void *),
 	while (fgets(line, sizeof(line), f)) {
 		/* start-end perms offset dev inode, then the path if any */
 		pos = 0;
-		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &start, &end,
-			   &pos) != 2 || !pos)
+		if (sscanf(line, "%*x-%*x %*s %*s %*s %*s %n", &pos) != 0 || !pos)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
-		if (!match(start, line + pos, arg))
-			continue;
-		n++;
-		if (found) {
-			snprintf(found, size, "%s", line + pos);
-			break;
-		}
+		if (match(line + pos, arg))
+			n++;
 	}
 	fclose(f);
 	return n;
 }
 
 /* Whole path field: /dev/x must not match /dev/x-legacy. */
-static bool path_is(unsigned long start, const char *path, const void *want)
+static bool path_is(const char *path, const void *want)
 {
-	(void)start;
 	return !strcmp(path, want);
 }
 
-static bool path_contains(unsigned long start, const char *path,
-			  const void *s)
+static bool path_contains(const char *path, const void *s)
 {
-	(void)start;
 	return strstr(path, s) != NULL;
-}
-
-static bool starts_at(unsigned long start, const char *path,
-		      const void *addr)
-{
-	(void)path;
-	return start == (unsigned long)addr;
 }
 
 int mmp_count_maps(const char *path)
 {
-	return maps_scan(path_is, path, NULL, 0);
+	return maps_scan(path_is, path);
 }
 
 int mmp_count_maps_containing(const char *s)
 {
-	return maps_scan(path_contains, s, NULL, 0);
+	return maps_scan(path_contains, s);
 }
 
 bool mmp_vma_path(const void *addr, char *path, size_t size)
 {
-	return maps_scan(starts_at, addr, path, size) > 0;
+	struct mmp_vma_file vf;
+
+	if (!mmp_vma_file(addr, &vf))
+		return false;
+	snprintf(path, size, "%s", vf.path);
+	return true;
 }
 
 bool mmp_vma_file(const void *addr, struct mmp_vma_file *vf)
