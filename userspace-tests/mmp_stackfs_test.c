@@ -190,26 +190,43 @@ static bool do_umount(const char *up)
 }
 
 /*
- * The filesystem type (64 bytes) and super options (PATH_MAX bytes) of the
- * mount at @up, from /proc/self/mountinfo. False if nothing is mounted
- * there.
+ * Walk /proc/self/mountinfo: count the mmp_stackfs mounts and, for the
+ * first mount at @up (if given), copy its filesystem type (64 bytes) and
+ * super options (PATH_MAX bytes) and set *@found. -1 if unreadable.
  */
-static bool mountinfo(const char *up, char *type, char *opts)
+static int mountinfo_scan(const char *up, char *type, char *opts,
+			  bool *found)
 {
-	char line[2 * PATH_MAX], point[PATH_MAX], *sep;
+	char line[2 * PATH_MAX], point[PATH_MAX], t[64], o[PATH_MAX], *sep;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	bool found = false;
+	int n = 0;
 
-	while (f && !found && fgets(line, sizeof(line), f)) {
+	*found = false;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
 		/* id parent maj:min root point opts ... - type source sopts */
 		sep = strstr(line, " - ");
 		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
-		    strcmp(point, up))
+		    sscanf(sep, " - %63s %*s %4095s", t, o) != 2)
 			continue;
-		found = sscanf(sep, " - %63s %*s %4095s", type, opts) == 2;
+		n += !strcmp(t, FS_NAME);
+		if (up && !*found && !strcmp(point, up)) {
+			strcpy(type, t);
+			strcpy(opts, o);
+			*found = true;
+		}
 	}
-	if (f)
-		fclose(f);
+	fclose(f);
+	return n;
+}
+
+/* Type and super options of the mount at @up; false if none. */
+static bool mountinfo(const char *up, char *type, char *opts)
+{
+	bool found;
+
+	mountinfo_scan(up, type, opts, &found);
 	return found;
 }
 
@@ -220,23 +237,13 @@ static bool is_mounted(const char *up)
 	return mountinfo(up, type, opts);
 }
 
-/* Number of mmp_stackfs mounts in this namespace. */
+/* Number of mmp_stackfs mounts in this namespace, -1 on error. */
 static int count_stackfs(void)
 {
-	char line[2 * PATH_MAX], type[64];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	int n = 0;
-	char *sep;
+	char type[64], opts[PATH_MAX];
+	bool found;
 
-	while (f && fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		if (sep && sscanf(sep, " - %63s", type) == 1 &&
-		    !strcmp(type, FS_NAME))
-			n++;
-	}
-	if (f)
-		fclose(f);
-	return f ? n : -1;
+	return mountinfo_scan(NULL, type, opts, &found);
 }
 
 /* Lower tree: data (DATA_PAGES pages of pattern), sub/inner, empty. */
