@@ -15,11 +15,64 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/namei.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
 
 #include "mmp_probes.h"
 
 #ifdef MMP_HAVE_BACKING_FILE_MMAP
 #include <linux/backing-file.h>
+#endif
+
+#ifndef MMP_HAVE_MNT_IDMAP
+/* Before idmaps (6.3), the VFS took the mount's user namespace instead. */
+#include <linux/user_namespace.h>
+#define mnt_idmap user_namespace
+#define nop_mnt_idmap init_user_ns
+#endif
+
+#ifndef MMP_HAVE_SHMEM_KERNEL_FILE_SETUP
+/*
+ * Not exported to modules here: the variant with the LSM hooks stands in,
+ * so the file is labelled and checked like any other, where the kernel's
+ * own /dev/zero skips that (S_PRIVATE).
+ */
+#define shmem_kernel_file_setup shmem_file_setup
+#endif
+
+#ifndef MMP_HAVE_VM_FLAGS_SET
+/* Before the VMA flag helpers, vm_flags was written directly. */
+static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma,
+				  vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
+
+static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
+				vm_flags_t clear)
+{
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+}
+#endif
+
+#ifndef MMP_HAVE_KZALLOC_OBJ
+#define kzalloc_obj(obj) kzalloc(sizeof(obj), GFP_KERNEL)
+#define kzalloc_objs(obj, n) kcalloc(n, sizeof(obj), GFP_KERNEL)
+#endif
+
+#ifndef MMP_HAVE_PCIM_REQUEST_REGION
+/* The managed request of one BAR (it also maps it: harmless). */
+static inline int pcim_request_region(struct pci_dev *pdev, int bar,
+				      const char *name)
+{
+	return pcim_iomap_regions(pdev, BIT(bar), name);
+}
 #endif
 
 #ifndef MMP_HAVE_VMA_IS_COW_MAPPING
@@ -399,6 +452,33 @@ static inline int mmp_compat_vfs_getattr(const struct path *path,
 #define vfs_getattr mmp_compat_vfs_getattr
 #endif
 
+#ifndef MMP_HAVE_INODE_GET_ATIME
+/* Before 6.7, the times were plain inode fields. */
+static inline struct timespec64 inode_get_atime(const struct inode *inode)
+{
+	return inode->i_atime;
+}
+
+static inline struct timespec64 inode_get_mtime(const struct inode *inode)
+{
+	return inode->i_mtime;
+}
+
+static inline struct timespec64 inode_set_atime_to_ts(struct inode *inode,
+						      struct timespec64 ts)
+{
+	inode->i_atime = ts;
+	return ts;
+}
+
+static inline struct timespec64 inode_set_mtime_to_ts(struct inode *inode,
+						      struct timespec64 ts)
+{
+	inode->i_mtime = ts;
+	return ts;
+}
+#endif
+
 #ifndef MMP_HAVE_INODE_JUST_DROP
 #define inode_just_drop generic_delete_inode
 #endif
@@ -480,7 +560,137 @@ static inline int mmp_call_d_revalidate(struct dentry *dentry,
  * In a driver: MMP_BACKING_FILE_CTX() builds the context, and one
  * MMP_DEFINE_END_WRITE_COMPAT(fn); follows its end_write.
  */
-#ifdef MMP_HAVE_BACKING_FILE_CTX_KIOCB
+#ifndef MMP_HAVE_BACKING_FILE_MMAP
+/*
+ * No backing files before 6.8: the lower file is an ordinary file opened
+ * on the lower path, and these stand-ins do what the 6.8+ helpers do for
+ * a stacked filesystem, synchronously. Two differences are visible: the
+ * lower file names itself (in /proc/<pid>/maps too), and a mapping holds
+ * only lower objects (file, vm_ops, pages), so it pins the lower mount
+ * but neither the upper mount nor the module: both may go while it lives.
+ */
+struct backing_file_ctx {
+	const struct cred *cred;
+	void (*accessed)(struct file *file);
+	void (*end_write)(struct kiocb *iocb, ssize_t ret);
+};
+
+static inline struct file *backing_file_open(const struct file *user_file,
+					     int flags,
+					     const struct path *real_path,
+					     const struct cred *cred)
+{
+	return dentry_open(real_path, flags, cred);
+}
+
+/* The per-call flags of a kiocb, as preadv2()/pwritev2() would pass them. */
+static inline rwf_t mmp_compat_rw_flags(int flags)
+{
+	rwf_t rwf = 0;
+
+	if (flags & IOCB_NOWAIT)
+		rwf |= RWF_NOWAIT;
+	if (flags & IOCB_HIPRI)
+		rwf |= RWF_HIPRI;
+	if (flags & IOCB_DSYNC)
+		rwf |= RWF_DSYNC;
+	if (flags & IOCB_SYNC)
+		rwf |= RWF_SYNC;
+	if (flags & IOCB_APPEND)
+		rwf |= RWF_APPEND;
+	return rwf;
+}
+
+static inline ssize_t backing_file_read_iter(struct file *file,
+					     struct iov_iter *iter,
+					     struct kiocb *iocb, int flags,
+					     struct backing_file_ctx *ctx)
+{
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	if ((iocb->ki_flags & IOCB_DIRECT) &&
+	    !(file->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
+	old = override_creds(ctx->cred);
+	ret = vfs_iter_read(file, iter, &iocb->ki_pos,
+			    mmp_compat_rw_flags(flags));
+	revert_creds(old);
+	if (ctx->accessed)
+		ctx->accessed(iocb->ki_filp);
+	return ret;
+}
+
+static inline ssize_t backing_file_write_iter(struct file *file,
+					      struct iov_iter *iter,
+					      struct kiocb *iocb, int flags,
+					      struct backing_file_ctx *ctx)
+{
+	const struct cred *old;
+	ssize_t ret;
+
+	if (!iov_iter_count(iter))
+		return 0;
+	/* F_SETFL or RWF_NOAPPEND dropped append mode: the lower inode says. */
+	if ((file->f_flags & O_APPEND) && !(flags & IOCB_APPEND) &&
+	    IS_APPEND(file_inode(file)))
+		return -EPERM;
+	ret = file_remove_privs(iocb->ki_filp);
+	if (ret)
+		return ret;
+	if ((iocb->ki_flags & IOCB_DIRECT) &&
+	    !(file->f_mode & FMODE_CAN_ODIRECT))
+		return -EINVAL;
+	old = override_creds(ctx->cred);
+	/* vfs_iter_write() leaves the freeze protection to its caller here. */
+	file_start_write(file);
+	ret = vfs_iter_write(file, iter, &iocb->ki_pos,
+			     mmp_compat_rw_flags(flags));
+	file_end_write(file);
+	revert_creds(old);
+	if (ctx->end_write)
+		ctx->end_write(iocb, ret);
+	return ret;
+}
+
+/* Through the user file's own ->read_iter, which forwards as above. */
+static inline ssize_t
+backing_file_splice_read(struct file *file, struct kiocb *iocb,
+			 struct pipe_inode_info *pipe, size_t len,
+			 unsigned int flags, struct backing_file_ctx *ctx)
+{
+	return generic_file_splice_read(iocb->ki_filp, &iocb->ki_pos, pipe,
+					len, flags);
+}
+
+static inline int backing_file_mmap(struct file *file,
+				    struct vm_area_struct *vma,
+				    struct backing_file_ctx *ctx)
+{
+	struct file *user_file = vma->vm_file;
+	const struct cred *old;
+	int ret;
+
+	if (!file->f_op->mmap)
+		return -ENODEV;
+	/* mmap() checked the user file's inode, not this one. */
+	if ((vma->vm_flags & VM_SHARED) && IS_APPEND(file_inode(file)))
+		return -EACCES;
+	/* The VMA holds the lower file from here; unwinding drops that. */
+	vma_set_file(vma, file);
+	old = override_creds(ctx->cred);
+	ret = call_mmap(file, vma);
+	revert_creds(old);
+	if (ctx->accessed)
+		ctx->accessed(user_file);
+	return ret;
+}
+#endif
+
+#if defined(MMP_HAVE_BACKING_FILE_CTX_KIOCB) || \
+	!defined(MMP_HAVE_BACKING_FILE_MMAP)
 #define MMP_BACKING_FILE_CTX(cred_, user_file_, accessed_fn, end_write_fn) \
 	((void)(user_file_),                                               \
 	 (struct backing_file_ctx){ .cred = (cred_),                       \
