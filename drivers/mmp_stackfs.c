@@ -859,6 +859,7 @@ static int __init mmp_stackfs_init(void)
 		pr_info("filesystem %s: mmap_prepare forwarded to the lower file, backing_file_mmap() for lower files with only ->mmap\n",
 			mmp_stackfs_type.name);
 		pr_info("mmap path: " MMP_MMAP_PATH "\n");
+		pr_info("lower files: " MMP_LOWER_FILES "\n");
 	}
 	return ret;
 }

@@ -13,6 +13,12 @@
  *  - a lower filesystem without mmap (procfs), the stacking depth limit,
  *    bad mount options, and module removal while mapped.
  *
+ * Kernels before 6.8 have no backing files: the module then opens plain
+ * lower files and says so at load ("lower files: plain"). A mapping then
+ * holds only lower objects, so /proc/self/maps names the lower file, and
+ * the upper mount and the module can go while it lives; the test checks
+ * that behaviour instead.
+ *
  * Usage: mmp_stackfs_test [-k mmp_stackfs.ko] [-n] [-i ext4.img] [-p BDF]
  *   -k  reload the module from this file after the unload test
  *   -n  skip the module unload section
@@ -61,6 +67,7 @@ static size_t page;
 static char work[64];
 static const char *image = "/images/ext4.img";
 static const char *edu_bdf;
+static bool plain; /* plain lower files, no backing files */
 
 static bool parse_opt(int c, const char *arg)
 {
@@ -335,15 +342,26 @@ static bool same_listing(const char *lower, const char *up)
 }
 
 /*
- * The maps line of the VMA at @p names the upper file @path, device and
+ * The maps line of the VMA at @p names the upper file @upper, device and
  * inode included: for a backing file the kernel shows the file the user
  * mapped (file_user_path(), file_user_inode()), while the VMA holds the
- * lower file.
+ * lower file. A plain lower file, @lower, names itself.
  */
-static bool maps_names(void *p, const char *path)
+static bool maps_names(void *p, const char *upper, const char *lower)
 {
+	char real[PATH_MAX];
+	const char *path = upper;
 	struct mmp_vma_file vf;
 	struct stat st;
+
+	/* The lower file's own path: no symlinks (/sys/bus/pci/devices). */
+	if (plain) {
+		if (!realpath(lower, real)) {
+			diag("realpath %s: %s", lower, strerror(errno));
+			return false;
+		}
+		path = real;
+	}
 
 	if (stat(path, &st) || !mmp_vma_file(p, &vf)) {
 		diag("no maps line at %p or stat %s failed", p, path);
@@ -404,6 +422,46 @@ static bool uring_matches(const char *path, int oflags, unsigned char xor)
 	free(want);
 	free(buf);
 	return ok;
+}
+
+/* Which file the maps line names, for a result's description. */
+static const char *maps_file(void)
+{
+	return plain ? "the lower file (plain lower files)" : "the upper file";
+}
+
+/*
+ * An O_RDONLY | O_DIRECT open of @upper fails as one of @lower does (tmpfs
+ * takes O_DIRECT only from 6.6 on): EINVAL, both.
+ */
+static bool odirect_refused(const char *upper, const char *lower)
+{
+	int fd = open(lower, O_RDONLY | O_DIRECT);
+
+	if (fd >= 0) {
+		close(fd);
+		diag("%s: O_DIRECT open succeeds", lower);
+		return false;
+	}
+	if (errno != EINVAL) {
+		diag("%s: O_DIRECT open: %s", lower, strerror(errno));
+		return false;
+	}
+	fd = open(upper, O_RDONLY | O_DIRECT);
+	if (fd >= 0)
+		close(fd);
+	return ktap_errno_ok(fd, errno, EINVAL, "upper O_DIRECT open");
+}
+
+/* Whether @path opens with O_DIRECT. */
+static bool odirect_ok(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECT);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 /* Map @pages of @path from page @pgoff; the fd is closed again. */
@@ -526,9 +584,9 @@ static void content_suite(const char *kind, const char *lower,
 		   "%s: a MAP_SHARED mapping of the upper file shows the same bytes",
 		   kind);
 	mmp_report(skip,
-		   m && maps_names(m, at(p, up, "data")),
-		   "%s: /proc/self/maps names the upper file: path, device and inode",
-		   kind);
+		   m && maps_names(m, at(p, up, "data"), at(l, lower, "data")),
+		   "%s: /proc/self/maps names %s: path, device and inode",
+		   kind, maps_file());
 	mmp_unmap_pages(m, DATA_PAGES);
 	m = NULL;
 
@@ -567,9 +625,14 @@ static void content_suite(const char *kind, const char *lower,
 	mmp_report(skip, !skip && uring_matches(p, 0, 0x5a),
 		   "%s: io_uring read (liburing) through the upper returns the lower bytes",
 		   kind);
-	mmp_report(skip, !skip && uring_matches(p, O_DIRECT, 0x5a),
-		   "%s: io_uring O_DIRECT read through the upper returns the lower bytes",
-		   kind);
+	if (skip || odirect_ok(l))
+		mmp_report(skip, !skip && uring_matches(p, O_DIRECT, 0x5a),
+			   "%s: io_uring O_DIRECT read through the upper returns the lower bytes",
+			   kind);
+	else
+		mmp_report(skip, odirect_refused(p, l),
+			   "%s: the lower fs refuses O_DIRECT opens (EINVAL), and so does the upper",
+			   kind);
 
 	mmp_report(skip,
 		   !skip && map_refused(p, O_RDONLY, PROT_READ | PROT_WRITE,
@@ -699,19 +762,33 @@ static void content_suite(const char *kind, const char *lower,
 		   "%s: mremap cannot grow an upper mapping (EFAULT, VMA_DONTEXPAND), which still reads",
 		   kind);
 
-	if (!skip) {
+	if (!skip && plain) {
+		/* The VMA holds only the lower file: the upper can go. */
+		m = map_path(p, O_RDONLY, 0, 1, PROT_READ, MAP_SHARED);
+		ok = m && do_umount(up) && !is_mounted(up) &&
+		     mmp_check_bytes("after umount", m, 0, page, 0x5a);
+	} else if (!skip) {
 		m = map_path(p, O_RDONLY, 0, 1, PROT_READ, MAP_SHARED);
 		ok = m && failed_with(umount2(up, 0), EBUSY,
 					"umount while mapped") &&
 		     mmp_check_bytes("after refused umount", m, 0, page, 0x5a);
 	}
-	mmp_report(skip, ok,
+	mmp_report(skip, ok, plain ?
+		   "%s: umount succeeds while an upper file is mapped (fd closed; plain lower files), the mapping still reads" :
 		   "%s: umount fails EBUSY while an upper file is mapped (fd closed), the mapping still reads",
 		   kind);
 	mmp_unmap_pages(m, 1);
-	ok = mounted && do_umount(up) && !is_mounted(up);
-	mmp_report(skip, ok, "%s: after munmap, umount succeeds", kind);
-	if (mounted && !ok)
+	if (plain) {
+		ok = mounted && !is_mounted(up) && mmp_count_maps(l) == 0;
+		mmp_report(skip, ok,
+			   "%s: after munmap, no mapping of the lower file is left and the upper stays unmounted",
+			   kind);
+	} else {
+		ok = mounted && do_umount(up) && !is_mounted(up);
+		mmp_report(skip, ok, "%s: after munmap, umount succeeds",
+			   kind);
+	}
+	if (mounted && is_mounted(up))
 		umount2(up, MNT_DETACH);
 }
 
@@ -839,9 +916,10 @@ static void legacy_suite(void)
 		   "legacy: 0x12345678 written to liveness through the upper reads 0xedcba987 through a direct lower mapping");
 
 	ok = m && mmp_vma_flags(m, page, flags, sizeof(flags)) &&
-	     mmp_flags_are(flags, "io pf", true) && maps_names(m, p);
+	     mmp_flags_are(flags, "io pf", true) && maps_names(m, p, l);
 	mmp_report(skip, ok,
-		   "legacy: VmFlags show io pf (the lower ->mmap ran), maps names the upper file");
+		   "legacy: VmFlags show io pf (the lower ->mmap ran), maps names %s",
+		   maps_file());
 
 	mmp_report(skip,
 		   mounted && map_refused(p, O_RDONLY, PROT_READ | PROT_WRITE,
@@ -865,15 +943,22 @@ static void legacy_suite(void)
 		   "legacy: a mapping past the BAR fails EINVAL (the lower's own check), no VMA left");
 
 	mmp_unmap_pages(lm, 1);
-	ok = m && failed_with(umount2(up, 0), EBUSY,
-				"umount while mapped");
-	mmp_unmap_pages(m, 1);
-	if (mounted) {
-		ok = do_umount(up) && ok;
-		if (is_mounted(up))
-			umount2(up, MNT_DETACH);
+	if (plain) {
+		id = 0;
+		ok = m && do_umount(up) &&
+		     mmp_read32("after umount", m, MMP_EDU_REG_ID, &id) &&
+		     id == MMP_EDU_ID;
+	} else {
+		ok = m && failed_with(umount2(up, 0), EBUSY,
+					"umount while mapped");
 	}
-	mmp_report(skip, ok,
+	mmp_unmap_pages(m, 1);
+	if (mounted && !plain)
+		ok = do_umount(up) && ok;
+	if (mounted && is_mounted(up))
+		umount2(up, MNT_DETACH);
+	mmp_report(skip, ok, plain ?
+		   "legacy: umount succeeds while mapped (plain lower files), the ID register still reads" :
 		   "legacy: umount fails EBUSY while mapped, succeeds after munmap");
 
 	mmp_report(skip, unbound && rebind(bdf, drv),
@@ -1093,7 +1178,7 @@ static void mount_flags_suite(void)
 static void depth_suite(const char *tmpfs)
 {
 	char up1[PATH_MAX], up2[PATH_MAX], up3[PATH_MAX], p[PATH_MAX];
-	char want[PATH_MAX + 64];
+	char l[PATH_MAX], want[PATH_MAX + 64];
 	bool m1, m2, ok = false;
 	int before = count_stackfs();
 	void *m = NULL;
@@ -1113,11 +1198,13 @@ static void depth_suite(const char *tmpfs)
 		ok = file_is("two layers", p, DATA_PAGES * page, 0) && m &&
 		     mmp_check_bytes("two layers", m, 0, DATA_PAGES * page,
 				     0) &&
-		     maps_names(m, p);
+		     maps_names(m, p, at(l, tmpfs, "data"));
 		mmp_unmap_pages(m, DATA_PAGES);
 	}
 	ktap_result(ok,
-		    "depth: read and mmap through both layers show the tmpfs bytes; maps names the top file");
+		    "depth: read and mmap through both layers show the tmpfs bytes; maps names %s",
+		    plain ? "the tmpfs file (plain lower files)" :
+			    "the top file");
 
 	ok = m2 && stackfs_mount(up2, up3) == EINVAL;
 	ktap_result(ok, "depth: a third layer fails EINVAL with mount(2)");
@@ -1169,6 +1256,72 @@ static bool fs_registered(void)
 	return strstr(buf, "\t" FS_NAME "\n") != NULL;
 }
 
+/* mmp_stackfs is gone: delete_module succeeded and it left /proc/filesystems. */
+static bool unloaded(void)
+{
+	if (mmp_unload(MOD_NAME)) {
+		diag("delete_module: %s", strerror(errno));
+		return false;
+	}
+	if (fs_registered()) {
+		diag("%s still in /proc/filesystems", FS_NAME);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Plain lower files: a mapping holds the lower file and its vm_ops, nothing
+ * of the module, so the module can go while the mapping lives on.
+ */
+static void module_suite_plain(const char *tmpfs, const char *ko,
+			       const char *skip)
+{
+	char up[PATH_MAX], p[PATH_MAX], l[PATH_MAX];
+	const char *reload_skip = skip ? skip : ko ? NULL : "no -k module.ko";
+	bool ok = false, loaded = false;
+	void *m = NULL;
+
+	at(up, work, "up-module");
+	at(p, up, "data");
+	at(l, tmpfs, "data");
+	if (!skip) {
+		if (!mkdir(up, 0755) && !stackfs_mount(tmpfs, up))
+			m = map_path(p, O_RDONLY, 0, 1, PROT_READ, MAP_SHARED);
+		ok = m && do_umount(up) && unloaded() &&
+		     mmp_check_bytes("after unload", m, 0, page, 0);
+	}
+	mmp_report(skip, ok,
+		   "module: with an upper file mapped (fd closed), umount and delete_module succeed (plain lower files), the mapping still reads");
+	mmp_unmap_pages(m, 1);
+	m = NULL;
+
+	loaded = !reload_skip && mmp_load(ko) && fs_registered();
+	mmp_report(reload_skip, loaded,
+		   "module: after munmap, reloaded and registered");
+
+	if (loaded) {
+		if (!stackfs_mount(tmpfs, up))
+			m = map_path(p, O_RDONLY, 0, 1, PROT_READ, MAP_SHARED);
+		ok = m && !umount2(up, MNT_DETACH) && !is_mounted(up) &&
+		     unloaded() &&
+		     mmp_check_bytes("after lazy umount and unload", m, 0,
+				     page, 0);
+	}
+	mmp_report(reload_skip, loaded && ok,
+		   "module: a lazy umount of a mapped upper and delete_module succeed, the mapping still reads");
+	mmp_unmap_pages(m, 1);
+	mmp_report(reload_skip,
+		   loaded && ok && mmp_count_maps(l) == 0 && !fs_registered(),
+		   "module: after munmap, no mapping of the lower file is left, %s stays out of /proc/filesystems",
+		   FS_NAME);
+
+	ok = loaded && mmp_load(ko) && fs_registered() &&
+	     !stackfs_mount(tmpfs, up) && do_umount(up);
+	mmp_report(reload_skip, ok,
+		   "module: reloaded, registered and mounts again");
+}
+
 static void module_suite(const char *tmpfs, const char *ko, bool no_module)
 {
 	const char *skip = no_module ? "-n given" : NULL;
@@ -1176,6 +1329,10 @@ static void module_suite(const char *tmpfs, const char *ko, bool no_module)
 	bool ok = false, gone = false;
 	void *m = NULL;
 
+	if (plain) {
+		module_suite_plain(tmpfs, ko, skip);
+		return;
+	}
 	at(up, work, "up-module");
 	at(p, up, "data");
 	if (!skip) {
@@ -1205,15 +1362,8 @@ static void module_suite(const char *tmpfs, const char *ko, bool no_module)
 	mmp_report(skip, ok,
 		   "module: a lazy umount of a mapped upper succeeds, the mapping still reads, delete_module fails EAGAIN");
 	mmp_unmap_pages(m, 1);
-	if (!skip) {
-		gone = !mmp_unload(MOD_NAME);
-		if (!gone) {
-			diag("delete_module: %s", strerror(errno));
-		} else if (fs_registered()) {
-			diag("%s still in /proc/filesystems", FS_NAME);
-			gone = false;
-		}
-	}
+	if (!skip)
+		gone = unloaded();
 	mmp_report(skip, gone,
 		   "module: after munmap, delete_module succeeds and %s leaves /proc/filesystems",
 		   FS_NAME);
@@ -1253,8 +1403,10 @@ int main(int argc, char **argv)
 		ktap_diag("mkdtemp: %s", strerror(errno));
 		return 1;
 	}
-	ktap_diag("working in %s, %s %s", work, FS_NAME,
-		  fs_registered() ? "registered" : "NOT registered");
+	plain = mmp_module_says(MOD_NAME, "lower files", "plain");
+	ktap_diag("working in %s, %s %s, %s lower files", work, FS_NAME,
+		  fs_registered() ? "registered" : "NOT registered",
+		  plain ? "plain" : "backing");
 
 	/* A tmpfs of our own, whatever /tmp is. */
 	at(tmpfs, work, "tmpfs");

@@ -1324,11 +1324,12 @@ void mmp_test_unbind_mapped(struct mmp_node *n, const struct mmp_unbind *u)
 		    n->shows);
 }
 
-bool mmp_module_compat(const char *mod)
+bool mmp_module_says(const char *mod, const char *key, const char *value)
 {
 	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	char key[128], *buf, *p, *last = NULL;
-	bool compat = false;
+	char prefix[128], *buf, *p, *last = NULL;
+	bool says = false;
+	size_t plen;
 	int n;
 
 	if (size <= 0)
@@ -1339,13 +1340,19 @@ bool mmp_module_compat(const char *mod)
 	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
 	if (n > 0) {
 		buf[n] = '\0';
-		snprintf(key, sizeof(key), "%s: mmap path: ", mod);
-		for (p = buf; (p = strstr(p, key)); p += strlen(key))
-			last = p + strlen(key);
-		compat = last && !strncmp(last, "compat", 6);
+		snprintf(prefix, sizeof(prefix), "%s: %s: ", mod, key);
+		plen = strlen(prefix);
+		for (p = buf; (p = strstr(p, prefix)); p += plen)
+			last = p + plen;
+		says = last && !strncmp(last, value, strlen(value));
 	}
 	free(buf);
-	return compat;
+	return says;
+}
+
+bool mmp_module_compat(const char *mod)
+{
+	return mmp_module_says(mod, "mmap path", "compat");
 }
 
 long mmp_unload(const char *mod)

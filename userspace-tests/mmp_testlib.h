@@ -348,8 +348,14 @@ void mmp_test_unbind_mapped(struct mmp_node *n, const struct mmp_unbind *u);
 long mmp_unload(const char *mod);
 
 /*
- * Whether @mod said at load (kernel log) that it maps through the compat
- * path (legacy ->mmap running its ->mmap_prepare); false for native.
+ * Whether the last "@mod: @key: ..." line in the kernel log, which the
+ * module printed at load, goes on with @value.
+ */
+bool mmp_module_says(const char *mod, const char *key, const char *value);
+
+/*
+ * Whether @mod said at load that it maps through the compat path (legacy
+ * ->mmap running its ->mmap_prepare); false for native.
  */
 bool mmp_module_compat(const char *mod);
 

@@ -67,11 +67,32 @@ static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
 #endif
 
 #ifndef MMP_HAVE_PCIM_REQUEST_REGION
-/* The managed request of one BAR (it also maps it: harmless). */
+/*
+ * The managed claim of one BAR, as pci_request_region() makes it. Not
+ * pcim_iomap_regions(): its ioremap() would fix the BAR's PAT memory
+ * type at uncached, and a later write-combining user mapping with it.
+ */
 static inline int pcim_request_region(struct pci_dev *pdev, int bar,
 				      const char *name)
 {
-	return pcim_iomap_regions(pdev, BIT(bar), name);
+	resource_size_t start, len;
+	unsigned long flags;
+	struct resource *res;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS)
+		return -EINVAL;
+	start = pci_resource_start(pdev, bar);
+	len = pci_resource_len(pdev, bar);
+	flags = pci_resource_flags(pdev, bar);
+	if (!len)
+		return 0; /* nothing to claim */
+	if (flags & IORESOURCE_IO)
+		res = devm_request_region(&pdev->dev, start, len, name);
+	else if (flags & IORESOURCE_MEM)
+		res = devm_request_mem_region(&pdev->dev, start, len, name);
+	else
+		return 0;
+	return res ? 0 : -EBUSY;
 }
 #endif
 
@@ -762,6 +783,13 @@ mmp_compat_uio_mmap(struct uio_info *info, struct vm_area_struct *vma,
 #define MMP_MMAP_PATH "native (f_op->mmap_prepare)"
 #else
 #define MMP_MMAP_PATH "compat (legacy f_op->mmap)"
+#endif
+
+/* What a stacked filesystem's lower files are here, for its load line. */
+#ifdef MMP_HAVE_BACKING_FILE_MMAP
+#define MMP_LOWER_FILES "backing files"
+#else
+#define MMP_LOWER_FILES "plain files (no backing files)"
 #endif
 
 #ifdef MMP_HAVE_UIO_MMAP_PREPARE
