@@ -184,10 +184,12 @@ static int create_odirect_file(size_t len)
 }
 
 /*
- * What io_uring_register_buffers() on @ring answers for a shared mapping
- * of a ramfs file: memory that is file-backed but neither shmem nor
- * hugetlb, like ours. 6.1's io_uring refuses that (EOPNOTSUPP), later
- * ones take it. 1 if the control itself could not be set up.
+ * What io_uring_register_buffers() on @ring answers for a mapping of a
+ * ramfs file: file-backed but neither shmem nor hugetlb, like ours. 6.1's
+ * io_uring refuses that (EOPNOTSUPP), later ones take it. Private, as a
+ * shared one would also meet GUP's refusal to pin writable file pages
+ * that need dirty tracking (EFAULT), which ours do not. 1 if the control
+ * itself could not be set up.
  */
 static int register_control(struct io_uring *ring)
 {
@@ -209,7 +211,7 @@ static int register_control(struct io_uring *ring)
 		diag("ramfs file %s: %s", path, strerror(errno));
 		goto out_umount;
 	}
-	iov.iov_base = mmp_map(fd, 0, 1, PROT_READ | PROT_WRITE, MAP_SHARED);
+	iov.iov_base = mmp_map(fd, 0, 1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	if (iov.iov_base) {
 		ret = io_uring_register_buffers(ring, &iov, 1);
 		if (!ret)
@@ -303,11 +305,11 @@ static void test_odirect(void)
 
 	if (control == -EOPNOTSUPP)
 		ktap_result(refused,
-			    "%s: io_uring_register_buffers of the full RW mapping fails EOPNOTSUPP, as for a ramfs file mapping (io_uring here takes no file-backed buffers)",
+			    "%s: io_uring_register_buffers of the full RW mapping fails EOPNOTSUPP, as for a private ramfs file mapping (io_uring here takes no file-backed buffers)",
 			    node.name);
 	else
 		ktap_result(registered && !control,
-			    "%s: io_uring_register_buffers of the full RW mapping succeeds (the pages can be pinned), as for a ramfs file mapping",
+			    "%s: io_uring_register_buffers of the full RW mapping succeeds (the pages can be pinned), as for a private ramfs file mapping",
 			    node.name);
 	mmp_report(skip, to_file,
 		   "%s: io_uring WRITE_FIXED from the mapping to an O_DIRECT file writes the whole buffer, file reads back the pattern",
