@@ -48,8 +48,7 @@ static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 	vma->vm_flags |= flags;
 }
 
-static inline void vm_flags_clear(struct vm_area_struct *vma,
-				  vm_flags_t flags)
+static inline void vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags &= ~flags;
 }
@@ -677,13 +676,14 @@ static inline ssize_t backing_file_write_iter(struct file *file,
 }
 
 /* Through the user file's own ->read_iter, which forwards as above. */
-static inline ssize_t
-backing_file_splice_read(struct file *file, struct kiocb *iocb,
-			 struct pipe_inode_info *pipe, size_t len,
-			 unsigned int flags, struct backing_file_ctx *ctx)
+static inline ssize_t backing_file_splice_read(struct file *file,
+					       struct kiocb *iocb,
+					       struct pipe_inode_info *pipe,
+					       size_t len, unsigned int flags,
+					       struct backing_file_ctx *ctx)
 {
-	return generic_file_splice_read(iocb->ki_filp, &iocb->ki_pos, pipe,
-					len, flags);
+	return generic_file_splice_read(iocb->ki_filp, &iocb->ki_pos, pipe, len,
+					flags);
 }
 
 static inline int backing_file_mmap(struct file *file,
