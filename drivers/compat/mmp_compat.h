@@ -104,10 +104,16 @@ static inline bool vma_is_cow_mapping(const struct vm_area_struct *vma)
 #endif
 
 /*
- * Kernels without f_op->mmap_prepare: the drivers' ->mmap_prepare still
- * runs, called from a legacy ->mmap on a descriptor built from the VMA;
- * whatever it describes (flags, vm_ops, vm_file, an action, ->mapped) is
- * then applied to the VMA the way the 7.x core would.
+ * The native path needs every piece of the 7.2 API the drivers use. A
+ * kernel that lacks any (before 6.16 all of them; 6.16 to 7.1 some, such
+ * as the actions or ->mapped, which no header can add) takes the compat
+ * path: the drivers' ->mmap_prepare still runs, called from a legacy
+ * ->mmap on a descriptor built from the VMA, and whatever it describes
+ * (flags, vm_ops, vm_file, an action, ->mapped) is then applied to the
+ * VMA the way the 7.x core would. The compat path brings its own
+ * descriptor type and helpers, under private names, so that it never
+ * clashes with the half of the API such a kernel has; the pieces that
+ * concern other files (their ->mmap_prepare, vfs_mmap()) are the kernel's.
  *
  * In a driver: MMP_MMAP_PREPARE(fn) last in the file_operations
  * initializer, MMP_VM_OPS_MAPPED(fn) last in a vm_operations_struct, and
@@ -118,7 +124,22 @@ typedef int (*mmp_mapped_fn)(unsigned long start, unsigned long end,
 			     pgoff_t pgoff, const struct file *file,
 			     void **vm_private_data);
 
-#ifdef MMP_HAVE_MMAP_PREPARE
+#if defined(MMP_HAVE_MMAP_PREPARE) && defined(MMP_HAVE_DESC_VM_FILE) &&        \
+	defined(MMP_HAVE_DESC_VMA_FLAGS) && defined(MMP_HAVE_VMA_FLAG_BITS) && \
+	defined(MMP_HAVE_VMA_DESC_SET_FLAGS) &&                                \
+	defined(MMP_HAVE_VMA_DESC_TEST) && defined(MMP_HAVE_VMA_DESC_SIZE) &&  \
+	defined(MMP_HAVE_VMA_DESC_IS_COW_MAPPING) &&                           \
+	defined(MMP_HAVE_VMA_DESC_SET_ANONYMOUS) &&                            \
+	defined(MMP_HAVE_MMAP_ACTION_REMAP) &&                                 \
+	defined(MMP_HAVE_MMAP_ACTION_IOREMAP) &&                               \
+	defined(MMP_HAVE_MMAP_ACTION_SIMPLE_IOREMAP) &&                        \
+	defined(MMP_HAVE_MMAP_ACTION_MAP_KERNEL_PAGES) &&                      \
+	defined(MMP_HAVE_ACTION_ERROR_OVERRIDE) &&                             \
+	defined(MMP_HAVE_VM_OPS_MAPPED) && defined(MMP_HAVE_VFS_MMAP_PREPARE)
+#define MMP_NATIVE 1
+#endif
+
+#ifdef MMP_NATIVE
 #define MMP_MMAP_PREPARE(fn) .mmap_prepare = (fn),
 #define MMP_DEFINE_MMAP_COMPAT(prepare, mapped)                            \
 	static_assert(                                                     \
@@ -145,18 +166,24 @@ static inline bool mmp_has_mmap_prepare(const struct file *file)
 #endif
 }
 
-#ifdef MMP_HAVE_VM_OPS_MAPPED
+/* Map @file into @vma with the kernel's own means, either hook. */
+static inline int mmp_call_mmap(struct file *file, struct vm_area_struct *vma)
+{
+#ifdef MMP_HAVE_VFS_MMAP
+	return vfs_mmap(file, vma);
+#else
+	return call_mmap(file, vma);
+#endif
+}
+
+/* On the compat path, the adapter calls ->mapped itself. */
+#ifdef MMP_NATIVE
 #define MMP_VM_OPS_MAPPED(fn) .mapped = (fn),
 #else
 #define MMP_VM_OPS_MAPPED(fn)
 #endif
 
-#ifndef MMP_HAVE_MMAP_PREPARE
-
-struct mmp_vma_flags {
-	unsigned long __vma_flags;
-};
-
+#ifndef MMP_HAVE_VMA_FLAG_BITS
 /* The VM_* flags as bit numbers, as 7.x names them. */
 enum {
 	VMA_READ_BIT = 0,
@@ -185,17 +212,24 @@ static_assert(BIT(VMA_READ_BIT) == VM_READ && BIT(VMA_WRITE_BIT) == VM_WRITE &&
 	      BIT(VMA_DONTEXPAND_BIT) == VM_DONTEXPAND &&
 	      BIT(VMA_DONTDUMP_BIT) == VM_DONTDUMP &&
 	      BIT(VMA_MIXEDMAP_BIT) == VM_MIXEDMAP);
+#endif
 
-enum mmap_action_type {
-	MMAP_NOTHING,
-	MMAP_REMAP_PFN,
-	MMAP_IO_REMAP_PFN,
-	MMAP_SIMPLE_IO_REMAP,
-	MMAP_MAP_KERNEL_PAGES,
+#ifndef MMP_NATIVE
+
+struct mmp_vma_flags {
+	unsigned long __vma_flags;
 };
 
-struct mmap_action {
-	enum mmap_action_type type;
+enum mmp_mmap_action_type {
+	MMP_MMAP_NOTHING,
+	MMP_MMAP_REMAP_PFN,
+	MMP_MMAP_IO_REMAP_PFN,
+	MMP_MMAP_SIMPLE_IO_REMAP,
+	MMP_MMAP_MAP_KERNEL_PAGES,
+};
+
+struct mmp_mmap_action {
+	enum mmp_mmap_action_type type;
 	struct file *mmap_file; /* compat only: a file to ->mmap afterwards */
 	unsigned long pfn;
 	pgprot_t prot; /* as page_prot was when the remap was named */
@@ -205,7 +239,7 @@ struct mmap_action {
 	int error_override;
 };
 
-struct vm_area_desc {
+struct mmp_vm_area_desc {
 	struct mm_struct *mm;
 	struct file *file;
 	unsigned long start;
@@ -216,8 +250,86 @@ struct vm_area_desc {
 	pgprot_t page_prot;
 	const struct vm_operations_struct *vm_ops;
 	void *private_data;
-	struct mmap_action action;
+	struct mmp_mmap_action action;
 };
+
+#ifdef MMP_HAVE_UIO_MMAP_PREPARE
+/*
+ * A UIO core with only ->mmap_prepare, in a kernel that sends the drivers
+ * down the compat path (7.1 has no error_override): the driver's hook runs
+ * on a compat descriptor copied from the kernel's, and what a UIO driver
+ * may describe is copied back. An action or another file cannot cross.
+ * One UIO driver per file: its hook waits in mmp_compat_uio_fn.
+ */
+#ifdef MMP_HAVE_DESC_VMA_FLAGS
+#define mmp_kdesc_flags(kdesc) ((kdesc)->vma_flags.__vma_flags[0])
+#else
+#define mmp_kdesc_flags(kdesc) ((kdesc)->vm_flags)
+#endif
+
+struct uio_info;
+static int (*mmp_compat_uio_fn)(struct uio_info *info,
+				struct mmp_vm_area_desc *desc) __maybe_unused;
+
+static inline int mmp_compat_uio_bridge(struct uio_info *info,
+					struct vm_area_desc *kdesc)
+{
+	struct mmp_vm_area_desc desc = {
+		.mm = kdesc->mm,
+		.file = kdesc->file,
+		.start = kdesc->start,
+		.end = kdesc->end,
+		.pgoff = kdesc->pgoff,
+		.vm_file = kdesc->vm_file,
+		.vma_flags = { mmp_kdesc_flags(kdesc) },
+		.page_prot = kdesc->page_prot,
+		.vm_ops = kdesc->vm_ops,
+		.private_data = kdesc->private_data,
+	};
+	int err = mmp_compat_uio_fn(info, &desc);
+
+	if (err)
+		return err;
+	if (desc.action.type != MMP_MMAP_NOTHING || desc.action.mmap_file ||
+	    desc.vm_file != kdesc->vm_file)
+		return -EINVAL;
+	kdesc->pgoff = desc.pgoff;
+	mmp_kdesc_flags(kdesc) = desc.vma_flags.__vma_flags;
+	kdesc->page_prot = desc.page_prot;
+	kdesc->vm_ops = desc.vm_ops;
+	kdesc->private_data = desc.private_data;
+	return 0;
+}
+#endif
+
+/*
+ * The driver-facing names, bound to the compat path's own versions (some
+ * kernels have macros of these names).
+ */
+#undef vm_area_desc
+#define vm_area_desc mmp_vm_area_desc
+#undef mmap_action
+#define mmap_action mmp_mmap_action
+#undef vma_desc_size
+#define vma_desc_size mmp_vma_desc_size
+#undef vma_desc_pages
+#define vma_desc_pages mmp_vma_desc_pages
+#undef vma_desc_test
+#define vma_desc_test mmp_vma_desc_test
+#undef vma_desc_is_cow_mapping
+#define vma_desc_is_cow_mapping mmp_vma_desc_is_cow_mapping
+#undef vma_desc_set_anonymous
+#define vma_desc_set_anonymous mmp_vma_desc_set_anonymous
+#undef mmap_action_remap_full
+#define mmap_action_remap_full mmp_mmap_action_remap_full
+#undef mmap_action_ioremap_full
+#define mmap_action_ioremap_full mmp_mmap_action_ioremap_full
+#undef mmap_action_simple_ioremap
+#define mmap_action_simple_ioremap mmp_mmap_action_simple_ioremap
+#undef mmap_action_map_kernel_pages_full
+#define mmap_action_map_kernel_pages_full mmp_mmap_action_map_kernel_pages_full
+#undef vfs_mmap_prepare
+#define vfs_mmap_prepare mmp_vfs_mmap_prepare
 
 static inline unsigned long vma_desc_size(const struct vm_area_desc *desc)
 {
@@ -246,6 +358,9 @@ static inline unsigned long mmp_compat_mask(const int *bits, int n)
 #define mmp_compat_bits(...)                          \
 	mmp_compat_mask((const int[]){ __VA_ARGS__ }, \
 			sizeof((const int[]){ __VA_ARGS__ }) / sizeof(int))
+/* Macros in the kernels that have them, too. */
+#undef vma_desc_set_flags
+#undef vma_desc_clear_flags
 #define vma_desc_set_flags(desc, ...) \
 	((desc)->vma_flags.__vma_flags |= mmp_compat_bits(__VA_ARGS__))
 #define vma_desc_clear_flags(desc, ...) \
@@ -264,7 +379,7 @@ static inline void vma_desc_set_anonymous(struct vm_area_desc *desc)
 static inline void mmap_action_remap_full(struct vm_area_desc *desc,
 					  unsigned long pfn)
 {
-	desc->action.type = MMAP_REMAP_PFN;
+	desc->action.type = MMP_MMAP_REMAP_PFN;
 	desc->action.prot = desc->page_prot;
 	desc->action.pfn = pfn;
 }
@@ -272,7 +387,7 @@ static inline void mmap_action_remap_full(struct vm_area_desc *desc,
 static inline void mmap_action_ioremap_full(struct vm_area_desc *desc,
 					    unsigned long pfn)
 {
-	desc->action.type = MMAP_IO_REMAP_PFN;
+	desc->action.type = MMP_MMAP_IO_REMAP_PFN;
 	desc->action.prot = desc->page_prot;
 	desc->action.pfn = pfn;
 }
@@ -281,7 +396,7 @@ static inline void mmap_action_simple_ioremap(struct vm_area_desc *desc,
 					      phys_addr_t phys,
 					      unsigned long size)
 {
-	desc->action.type = MMAP_SIMPLE_IO_REMAP;
+	desc->action.type = MMP_MMAP_SIMPLE_IO_REMAP;
 	desc->action.phys = phys;
 	desc->action.size = size;
 }
@@ -289,7 +404,7 @@ static inline void mmap_action_simple_ioremap(struct vm_area_desc *desc,
 static inline void mmap_action_map_kernel_pages_full(struct vm_area_desc *desc,
 						     struct page **pages)
 {
-	desc->action.type = MMAP_MAP_KERNEL_PAGES;
+	desc->action.type = MMP_MMAP_MAP_KERNEL_PAGES;
 	desc->action.pages = pages;
 	/* As the 7.x action: the VMA holds pages, not PFNs. */
 	vma_desc_set_flags(desc, VMA_MIXEDMAP_BIT);
@@ -302,15 +417,15 @@ static inline int mmp_compat_action(struct vm_area_struct *vma,
 	unsigned long nr = len >> PAGE_SHIFT;
 
 	switch (action->type) {
-	case MMAP_REMAP_PFN:
+	case MMP_MMAP_REMAP_PFN:
 		return remap_pfn_range(vma, vma->vm_start, action->pfn, len,
 				       action->prot);
-	case MMAP_IO_REMAP_PFN:
+	case MMP_MMAP_IO_REMAP_PFN:
 		return io_remap_pfn_range(vma, vma->vm_start, action->pfn, len,
 					  action->prot);
-	case MMAP_SIMPLE_IO_REMAP:
+	case MMP_MMAP_SIMPLE_IO_REMAP:
 		return vm_iomap_memory(vma, action->phys, action->size);
-	case MMAP_MAP_KERNEL_PAGES:
+	case MMP_MMAP_MAP_KERNEL_PAGES:
 		return vm_insert_pages(vma, vma->vm_start, action->pages, &nr);
 	default:
 		return 0;
@@ -381,8 +496,7 @@ static inline int mmp_compat_apply(struct vm_area_desc *desc,
 	 * failure would have come before any VMA existed, so no ->close.
 	 */
 	if (desc->action.mmap_file) {
-		err = desc->action.mmap_file->f_op->mmap(desc->action.mmap_file,
-							 vma);
+		err = mmp_call_mmap(desc->action.mmap_file, vma);
 		if (err)
 			return err;
 	}
@@ -415,26 +529,27 @@ static inline int mmp_compat_mmap(struct file *file, struct vm_area_struct *vma,
 	return err ?: mmp_compat_apply(&desc, vma, mapped);
 }
 
-#endif /* !MMP_HAVE_MMAP_PREPARE */
-
-#if !defined(MMP_HAVE_VFS_MMAP_PREPARE) && !defined(MMP_HAVE_MMAP_PREPARE)
 /*
- * A driver handing the mapping to another file (shmem, a lower file):
- * here that file has only ->mmap, which needs the VMA, so the adapter
- * calls it once the VMA holds the file.
+ * A driver handing the mapping to another file (shmem, a lower file): no
+ * hook of that file can describe a mapping on this path, so the adapter
+ * maps it (->mmap, or the kernel's own way to ->mmap_prepare) once the
+ * VMA holds the file.
  */
 static inline int vfs_mmap_prepare(struct file *file, struct vm_area_desc *desc)
 {
-	if (!file->f_op->mmap)
+	if (!file->f_op->mmap && !mmp_has_mmap_prepare(file))
 		return -ENODEV;
 	desc->action.mmap_file = file;
 	return 0;
 }
-#endif
+
+#endif /* !MMP_NATIVE */
 
 /* What shmem_kernel_file_setup() takes as flags here. */
-#ifdef MMP_HAVE_SHMEM_SETUP_VMA_FLAGS
+#if defined(MMP_NATIVE)
 #define mmp_shmem_flags(desc) ((desc)->vma_flags)
+#elif defined(MMP_HAVE_SHMEM_SETUP_VMA_FLAGS)
+#define mmp_shmem_flags(desc) legacy_to_vma_flags((desc)->vma_flags.__vma_flags)
 #else
 #define mmp_shmem_flags(desc) ((desc)->vma_flags.__vma_flags)
 #endif
@@ -747,7 +862,14 @@ static inline void mmp_compat_end_write(struct file *file, loff_t pos,
 
 /* uio_info->mmap_prepare, and the legacy uio_info->mmap before 7.1. */
 struct uio_info;
-#ifdef MMP_HAVE_UIO_MMAP_PREPARE
+#if defined(MMP_HAVE_UIO_MMAP_PREPARE) && !defined(MMP_NATIVE)
+#define MMP_UIO_SET_MMAP_PREPARE(info, fn) \
+	((void)(mmp_compat_uio_fn = (fn)), \
+	 (info)->mmap_prepare = mmp_compat_uio_bridge)
+#define MMP_DEFINE_UIO_MMAP_COMPAT(fn)                              \
+	static_assert(__same_type(&(fn), int (*)(struct uio_info *, \
+						 struct vm_area_desc *)))
+#elif defined(MMP_HAVE_UIO_MMAP_PREPARE)
 #define MMP_UIO_SET_MMAP_PREPARE(info, fn) ((info)->mmap_prepare = (fn))
 #define MMP_DEFINE_UIO_MMAP_COMPAT(fn)                              \
 	static_assert(__same_type(&(fn), int (*)(struct uio_info *, \
@@ -779,7 +901,7 @@ mmp_compat_uio_mmap(struct uio_info *info, struct vm_area_struct *vma,
  * The mmap path a driver takes here, for its one line at load time:
  * "native" when the kernel calls ->mmap_prepare itself.
  */
-#ifdef MMP_HAVE_MMAP_PREPARE
+#ifdef MMP_NATIVE
 #define MMP_MMAP_PATH "native (f_op->mmap_prepare)"
 #else
 #define MMP_MMAP_PATH "compat (legacy f_op->mmap)"
@@ -792,8 +914,11 @@ mmp_compat_uio_mmap(struct uio_info *info, struct vm_area_struct *vma,
 #define MMP_LOWER_FILES "plain files (no backing files)"
 #endif
 
-#ifdef MMP_HAVE_UIO_MMAP_PREPARE
+#if defined(MMP_HAVE_UIO_MMAP_PREPARE) && defined(MMP_NATIVE)
 #define MMP_UIO_MMAP_PATH "native (uio_info->mmap_prepare)"
+#elif defined(MMP_HAVE_UIO_MMAP_PREPARE)
+#define MMP_UIO_MMAP_PATH \
+	"native (uio_info->mmap_prepare, on the compat descriptor)"
 #else
 #define MMP_UIO_MMAP_PATH "compat (legacy uio_info->mmap)"
 #endif
