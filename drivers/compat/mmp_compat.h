@@ -545,9 +545,14 @@ static inline int vfs_mmap_prepare(struct file *file, struct vm_area_desc *desc)
 
 #endif /* !MMP_NATIVE */
 
-/* What shmem_kernel_file_setup() takes as flags here. */
-#if defined(MMP_NATIVE)
+/*
+ * What shmem_kernel_file_setup() takes as flags here (vma_flags_t from
+ * 7.0), from the native descriptor or the compat one.
+ */
+#if defined(MMP_NATIVE) && defined(MMP_HAVE_SHMEM_SETUP_VMA_FLAGS)
 #define mmp_shmem_flags(desc) ((desc)->vma_flags)
+#elif defined(MMP_NATIVE)
+#define mmp_shmem_flags(desc) vma_flags_to_legacy((desc)->vma_flags)
 #elif defined(MMP_HAVE_SHMEM_SETUP_VMA_FLAGS)
 #define mmp_shmem_flags(desc) legacy_to_vma_flags((desc)->vma_flags.__vma_flags)
 #else
