@@ -85,6 +85,62 @@ mmp_sources_list() {
 	done
 }
 
+# Private apt state per distribution under $MMP_CACHE/apt (fetch-kernel,
+# build-patched-kernel): the host's own sources and lists stay untouched.
+mmp_apt_opts() {
+	local d=$MMP_CACHE/apt/$1
+	echo "-o Dir::Etc::SourceList=$d/sources.list -o Dir::Etc::SourceParts=$d/empty" \
+		"-o Dir::State::Lists=$d/lists -o Dir::State::status=$d/status" \
+		"-o Dir::Cache=$d/cache -o Dir::Etc::Preferences=$d/empty/none" \
+		"-o Dir::Etc::PreferencesParts=$d/empty" \
+		"-o APT::Architecture=amd64 -o APT::Architectures=amd64" \
+		"-o Acquire::Languages=none -o Debug::NoLocking=1" \
+		"-o APT::Sandbox::User=root"
+}
+
+# mmp_apt_update DISTRO [FORCE]: refresh DISTRO's private package lists when
+# missing, older than MMP_APT_MAX_AGE minutes, or when forced after a failed
+# download. Callers hold the apt-DISTRO lock.
+mmp_apt_update() {
+	local distro=$1 force=${2:-0} d=$MMP_CACHE/apt/$1 err
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/empty"
+	touch "$d/status"
+	# Replaced atomically, and only when it changes (another mirror):
+	# then the lists no longer match it and are refreshed.
+	mmp_sources_list "$distro" "signed-by=$MMP_KEYRING" >"$d/sources.list.new"
+	if cmp -s "$d/sources.list.new" "$d/sources.list"; then
+		rm -f "$d/sources.list.new"
+	else
+		mv "$d/sources.list.new" "$d/sources.list"
+		force=1
+	fi
+	if [ "$force" = 0 ] && [ -f "$d/updated" ] &&
+		[ -z "$(find "$d/updated" -mmin +"${MMP_APT_MAX_AGE:-360}")" ]; then
+		return 0
+	fi
+	say "refreshing Debian package lists for $distro"
+	# shellcheck disable=SC2046
+	if ! err=$(apt-get $(mmp_apt_opts "$distro") -q --error-on=any update 2>&1); then
+		die "cannot read the Debian archive at $MMP_MIRROR for $distro: $(echo "$err" | grep -Em1 '^(E|W):' | cut -c1-160)"
+	fi
+	touch "$d/updated"
+}
+
+# mmp_pkg_version DISTRO PKG: the candidate version of PKG, empty if none.
+mmp_pkg_version() {
+	# shellcheck disable=SC2046
+	apt-cache $(mmp_apt_opts "$1") show --no-all-versions "$2" 2>/dev/null |
+		sed -n 's/^Version: //p' | head -n 1
+}
+
+# mmp_apt_download DISTRO DIR PKG=VERSION...: the .deb files into DIR.
+mmp_apt_download() {
+	local distro=$1 dest=$2
+	shift 2
+	# shellcheck disable=SC2046
+	(cd "$dest" && apt-get $(mmp_apt_opts "$distro") -q download "$@") >/dev/null
+}
+
 # with_lock NAME CMD...: serialise cache updates between concurrent runs.
 with_lock() {
 	local name=$1
