@@ -58,11 +58,23 @@ mmp_series_distros() {
 	6.12) echo trixie ;;
 	7.2) echo "trixie sid" ;;
 	7.3) echo trixie ;;
+	# Not a Debian kernel: Debian's linux-source-6.12 with the series in
+	# kernel-patches/ applied, built by scripts/build-patched-kernel.
+	6.12-patched) echo trixie ;;
 	*) return 1 ;;
 	esac
 }
 
 MMP_ALL_SERIES="6.1 6.12 7.2 7.3"
+
+# The script that puts a kernel of SERIES into $MMP_CACHE/kernels and
+# prints its release: Debian's packages are fetched, patched series built.
+mmp_series_fetcher() {
+	case "$1" in
+	*-patched) echo build-patched-kernel ;;
+	*) echo fetch-kernel ;;
+	esac
+}
 
 # Archive suites making up one distribution as this tooling sees it.
 mmp_distro_suites() {
