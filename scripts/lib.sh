@@ -65,7 +65,7 @@ mmp_series_distros() {
 	esac
 }
 
-MMP_ALL_SERIES="6.1 6.12 7.2 7.3"
+MMP_ALL_SERIES="6.1 6.12 6.12-patched 7.2 7.3"
 
 # The script that puts a kernel of SERIES into $MMP_CACHE/kernels and
 # prints its release: Debian's packages are fetched, patched series built.
