@@ -879,6 +879,9 @@ struct uio_info;
 #define MMP_DEFINE_UIO_MMAP_COMPAT(fn)                              \
 	static_assert(__same_type(&(fn), int (*)(struct uio_info *, \
 						 struct vm_area_desc *)))
+#elif defined(MMP_NATIVE)
+/* The legacy UIO adapter needs the compat path, which such a kernel skips. */
+#error "mmp_compat.h: the whole f_op->mmap_prepare API, but no uio_info->mmap_prepare"
 #else
 static inline int
 mmp_compat_uio_mmap(struct uio_info *info, struct vm_area_struct *vma,
