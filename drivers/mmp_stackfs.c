@@ -458,8 +458,10 @@ static int mmp_stackfs_open(struct inode *inode, struct file *file)
 	 * core unmaps anything.
 	 */
 	if (S_ISREG(inode->i_mode) && !mmp_has_mmap_prepare(lower)) {
-		twin = fops_get(lower->f_op->mmap ? &mmp_stackfs_legacy_fops :
-						    &mmp_stackfs_nommap_fops);
+		twin = lower->f_op->mmap ? &mmp_stackfs_legacy_fops :
+					   &mmp_stackfs_nommap_fops;
+		/* Referenced before replace_fops() drops the old one. */
+		twin = fops_get(twin);
 		replace_fops(file, twin);
 	}
 	return 0;

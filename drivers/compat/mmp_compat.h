@@ -592,6 +592,21 @@ static inline int mmp_compat_vfs_getattr(const struct path *path,
 #define vfs_getattr mmp_compat_vfs_getattr
 #endif
 
+#ifndef MMP_HAVE_INODE_GET_CTIME
+/* Before 6.6, ctime was a plain inode field too. */
+static inline struct timespec64 inode_get_ctime(const struct inode *inode)
+{
+	return inode->i_ctime;
+}
+
+static inline struct timespec64 inode_set_ctime_to_ts(struct inode *inode,
+						      struct timespec64 ts)
+{
+	inode->i_ctime = ts;
+	return ts;
+}
+#endif
+
 #ifndef MMP_HAVE_INODE_GET_ATIME
 /* Before 6.7, the times were plain inode fields. */
 static inline struct timespec64 inode_get_atime(const struct inode *inode)
@@ -722,6 +737,35 @@ static inline struct file *backing_file_open(const struct file *user_file,
 {
 	return dentry_open(real_path, flags, cred);
 }
+#elif !defined(MMP_HAVE_BACKING_FILE_USER_FILE)
+/* 6.8 to 6.11 take the user file's path. */
+#define backing_file_open(user_file, flags, real_path, cred) \
+	backing_file_open(&(user_file)->f_path, flags, real_path, cred)
+#endif
+
+#ifndef MMP_HAVE_BACKING_FILE_CTX_KIOCB
+/*
+ * may_open() checked the user file's inode; 7.x's backing_file_open() also
+ * refuses a write-open of an append-only (without O_APPEND) or immutable
+ * lower inode, which older ones and the stand-in above do not.
+ */
+static inline struct file *mmp_backing_file_open(const struct file *user_file,
+						 int flags,
+						 const struct path *real_path,
+						 const struct cred *cred)
+{
+	struct inode *inode = d_inode(real_path->dentry);
+
+	if ((flags & O_ACCMODE) != O_RDONLY &&
+	    (IS_IMMUTABLE(inode) || (IS_APPEND(inode) && !(flags & O_APPEND))))
+		return ERR_PTR(-EPERM);
+	return backing_file_open(user_file, flags, real_path, cred);
+}
+
+#define backing_file_open mmp_backing_file_open
+#endif
+
+#ifndef MMP_HAVE_BACKING_FILE_MMAP
 
 /* The per-call flags of a kiocb, as preadv2()/pwritev2() would pass them. */
 static inline rwf_t mmp_compat_rw_flags(int flags)
@@ -802,8 +846,12 @@ static inline ssize_t backing_file_splice_read(struct file *file,
 					       size_t len, unsigned int flags,
 					       struct backing_file_ctx *ctx)
 {
+#ifdef MMP_HAVE_COPY_SPLICE_READ
+	return copy_splice_read(iocb->ki_filp, &iocb->ki_pos, pipe, len, flags);
+#else
 	return generic_file_splice_read(iocb->ki_filp, &iocb->ki_pos, pipe, len,
 					flags);
+#endif
 }
 
 static inline int backing_file_mmap(struct file *file,
@@ -880,8 +928,14 @@ struct uio_info;
 	static_assert(__same_type(&(fn), int (*)(struct uio_info *, \
 						 struct vm_area_desc *)))
 #elif defined(MMP_NATIVE)
-/* The legacy UIO adapter needs the compat path, which such a kernel skips. */
-#error "mmp_compat.h: the whole f_op->mmap_prepare API, but no uio_info->mmap_prepare"
+/*
+ * The legacy UIO adapter needs the compat path, which such a kernel (no
+ * mainline one) skips: only a UIO driver fails to build there.
+ */
+#define MMP_UIO_SET_MMAP_PREPARE(info, fn) ((void)(info), (void)(fn))
+#define MMP_DEFINE_UIO_MMAP_COMPAT(fn)            \
+	static_assert(__same_type(&(fn), void *), \
+		      "native mmap_prepare API, but legacy uio_info->mmap")
 #else
 static inline int
 mmp_compat_uio_mmap(struct uio_info *info, struct vm_area_struct *vma,
