@@ -2,7 +2,10 @@
 #
 # Real hardware:   make modules            (against the running kernel)
 #                  make modules KDIR=...   (against other headers)
+#                  make sign               (sign them with DKMS's MOK key)
 #                  make tests              (static test binaries in build/tests)
+# DKMS:            make dkms-install       (dkms add, build, install; root)
+#                  make dkms-remove        make deb  (the -dkms package)
 # QEMU harness:    make check [KERNELS="7.3 6.1"]    make demo   make shell
 #                  make matrix [MATRIX_KERNELS=all]  (kernel x driver table)
 #
@@ -19,15 +22,59 @@ TEST_LIB := userspace-tests/ktap.c userspace-tests/mmp_util.c \
 TESTS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,\
 	   $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c)))
 
-.PHONY: all modules modules_install clean tests check demo shell deps matrix
+.PHONY: all modules modules_install clean tests check demo shell deps matrix \
+	sign dist dkms-install dkms-remove deb
 
 all: modules
 
+# The kbuild output also goes to build/modules.log; on failure
+# scripts/build-report names that log and the compile probes' answers, what
+# a bug report needs. (DKMS runs this same target; its make.log holds both.)
 modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	@test -f $(KDIR)/Makefile || { echo "error: no kernel build tree at" \
+		"KDIR=$(KDIR) (install linux-headers-$$(uname -r), or set KDIR)" >&2; exit 1; }
+	@mkdir -p $(BUILD)
+	@{ $(MAKE) -C $(KDIR) M=$(CURDIR) modules 2>&1; echo $$? >$(BUILD)/modules.rc; } | \
+		tee $(BUILD)/modules.log
+	@rc=$$(cat $(BUILD)/modules.rc); [ "$$rc" = 0 ] || \
+		{ sh scripts/build-report $(KDIR) $(CURDIR)/$(BUILD)/modules.log >&2; exit $$rc; }
+	@sh scripts/build-report --summary
 
 modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+# Sign the modules `make modules` built with the key and certificate DKMS
+# signs its builds with (/etc/dkms/framework.conf; MOK_KEY and MOK_CERT
+# override), so one enrolled Machine Owner Key covers both.
+sign:
+	scripts/sign-modules $(KDIR) $(wildcard drivers/*.ko)
+
+# DKMS: the package name and version come from dkms.conf; DIST_FILES is the
+# source tree DKMS and the Debian package get.
+DKMS_NAME := $(shell sed -n 's/^PACKAGE_NAME="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DIST_FILES = dkms.conf Kbuild Makefile scripts/build-report \
+	$(shell find drivers -type f \( -name '*.[ch]' -o -name 'Kbuild' \) \
+		! -name mmp_probes.h ! -path 'drivers/compat/probes/*.h' \
+		! -name '*.mod.c' | LC_ALL=C sort)
+DIST := $(BUILD)/dist/$(DKMS_NAME)-$(DKMS_VERSION)
+
+dist:
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	cp --parents $(DIST_FILES) $(DIST)/
+
+# For the running kernel unless KVER is given; replaces an earlier copy.
+KVER ?= $(shell uname -r)
+dkms-install: dist
+	scripts/dkms-install $(DIST) $(KVER)
+
+dkms-remove:
+	scripts/dkms-install --remove .
+
+# The Debian package $(DKMS_NAME)-dkms, in build/deb (needs dpkg-dev,
+# debhelper and dh-dkms).
+deb: dist
+	scripts/build-deb $(DIST) $(BUILD)/deb
 
 tests: $(TESTS)
 
