@@ -177,6 +177,13 @@ mmp_in_chroot() {
 		DEBIAN_FRONTEND=noninteractive "$@"
 }
 
+# mmp_kernel_signs ROOT KVER: whether kernel KVER, whose build tree is in
+# chroot ROOT, checks module signatures (then DKMS signs what it builds).
+# Read in the chroot: Debian's build link is absolute.
+mmp_kernel_signs() {
+	mmp_in_chroot "$1" grep -q '^CONFIG_MODULE_SIG_HASH=' "/lib/modules/$2/build/.config"
+}
+
 # Read KEY from a key=value file.
 info_get() {
 	sed -n "s/^$2=//p" "$1" | head -n 1
