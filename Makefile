@@ -18,7 +18,7 @@ BUILD := build
 TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror
 TEST_LDFLAGS := -static -luring
 TEST_LIB := userspace-tests/ktap.c userspace-tests/mmp_util.c \
-	    userspace-tests/mmp_testlib.c
+	    userspace-tests/mmp_testlib.c userspace-tests/mmp_devices.c
 TESTS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,\
 	   $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c)))
 

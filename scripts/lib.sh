@@ -59,19 +59,22 @@ mmp_series_distros() {
 	7.2) echo "trixie sid" ;;
 	7.3) echo trixie ;;
 	# Not a Debian kernel: Debian's linux-source-6.12 with the series in
-	# kernel-patches/ applied, built by scripts/build-patched-kernel.
+	# kernel-patches/ applied, built by scripts/build-kernel.
 	6.12-patched) echo trixie ;;
+	# Debian's linux-source-7.3 built with KASAN, lockdep, kmemleak and
+	# fault injection (scripts/build-kernel).
+	7.3-debug) echo trixie ;;
 	*) return 1 ;;
 	esac
 }
 
-MMP_ALL_SERIES="6.1 6.12 6.12-patched 7.2 7.3"
+MMP_ALL_SERIES="6.1 6.12 6.12-patched 7.2 7.3 7.3-debug"
 
 # The script that puts a kernel of SERIES into $MMP_CACHE/kernels and
 # prints its release: Debian's packages are fetched, patched series built.
 mmp_series_fetcher() {
 	case "$1" in
-	*-patched) echo build-patched-kernel ;;
+	*-patched | *-debug) echo build-kernel ;;
 	*) echo fetch-kernel ;;
 	esac
 }
@@ -98,7 +101,7 @@ mmp_sources_list() {
 }
 
 # Private apt state per distribution under $MMP_CACHE/apt (fetch-kernel,
-# build-patched-kernel): the host's own sources and lists stay untouched.
+# build-kernel): the host's own sources and lists stay untouched.
 mmp_apt_opts() {
 	local d=$MMP_CACHE/apt/$1
 	echo "-o Dir::Etc::SourceList=$d/sources.list -o Dir::Etc::SourceParts=$d/empty" \
