@@ -52,6 +52,7 @@
 
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
+#include <linux/error-injection.h>
 #include <linux/highmem.h>
 #include <linux/kref.h>
 #include <linux/miscdevice.h>
@@ -91,9 +92,15 @@ static void mmp_obj_release(struct kref *ref)
 	kfree(obj);
 }
 
-static int mmp_refcount_mapped(unsigned long start, unsigned long end,
-			       pgoff_t pgoff, const struct file *file,
-			       void **vm_private_data)
+/*
+ * The one driver hook that runs after the VMA exists. Kernels with
+ * CONFIG_FAIL_FUNCTION can make it fail from debugfs to test the unwinding
+ * (the kernel unmaps the VMA and calls ->close(), with no reference taken):
+ * hence ALLOW_ERROR_INJECTION, and noinline so that the probe finds it.
+ */
+static noinline int mmp_refcount_mapped(unsigned long start, unsigned long end,
+					pgoff_t pgoff, const struct file *file,
+					void **vm_private_data)
 {
 	u32 err = READ_ONCE(fail_mapped);
 
@@ -106,6 +113,7 @@ static int mmp_refcount_mapped(unsigned long start, unsigned long end,
 	atomic_inc(&mapped);
 	return 0;
 }
+ALLOW_ERROR_INJECTION(mmp_refcount_mapped, ERRNO);
 
 static void mmp_refcount_open(struct vm_area_struct *vma)
 {

@@ -63,6 +63,10 @@
  *    compat case cannot be fixed from here.
  *  - Set sb->s_stack_depth and refuse mounts beyond
  *    FILESYSTEM_MAX_STACK_DEPTH, or nested calls can exhaust the stack.
+ *  - Stacked on itself, a lookup holds an upper directory's i_rwsem while
+ *    it takes the lower one's, of the same filesystem type: give each
+ *    stacking depth its own lockdep class, or lockdep reports recursive
+ *    locking (the debug lane did, before this was done).
  *  - Run lower calls with the file's credentials (backing_file_ctx).
  *  - Never expose lower automount points: the VFS would call a
  *    ->d_automount we do not have.
@@ -164,6 +168,20 @@ static int mmp_stackfs_inode_set(struct inode *inode, void *lower)
 	return 0;
 }
 
+/* One lockdep class per stacking depth for i_rwsem (see the top). */
+static void mmp_stackfs_set_lock_class(struct inode *inode)
+{
+	static struct lock_class_key dir_keys[FILESYSTEM_MAX_STACK_DEPTH];
+	static struct lock_class_key keys[FILESYSTEM_MAX_STACK_DEPTH];
+	int depth = inode->i_sb->s_stack_depth - 1; /* 1..MAX, checked */
+
+	/* Before unlock_new_inode(), which keeps a class already chosen. */
+	if (S_ISDIR(inode->i_mode))
+		lockdep_set_class(&inode->i_rwsem, &dir_keys[depth]);
+	else
+		lockdep_set_class(&inode->i_rwsem, &keys[depth]);
+}
+
 static struct inode *mmp_stackfs_iget(struct super_block *sb,
 				      struct inode *lower)
 {
@@ -203,6 +221,7 @@ static struct inode *mmp_stackfs_iget(struct super_block *sb,
 		init_special_inode(inode, lower->i_mode, lower->i_rdev);
 		break;
 	}
+	mmp_stackfs_set_lock_class(inode);
 	unlock_new_inode(inode);
 	return inode;
 }
