@@ -6,7 +6,8 @@
  * fail-nth sweeps: /proc/thread-self/fail-nth makes the Nth slab or page
  * allocation of this thread fail. For N = 1, 2, ... until the call under
  * test no longer reaches an Nth allocation:
- *  - module load: finit_module() of each module must fail with ENOMEM and
+ *  - module load: finit_module() of each module must fail (with the errno
+ *    the kernel picks: ENOMEM mostly, EINVAL from the driver core) and
  *    leave no /sys/module entry, or load (the failure was absorbed) and
  *    unload again;
  *  - mmap: mmap() of each device node must fail with ENOMEM or give a map
@@ -24,6 +25,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +42,14 @@
 #define MAX_POINTS 4000
 
 static const char *dir = "/modules";
-static int nth_fd = -1;
+/* fail-nth is per thread: each thread opens its own. */
+static _Thread_local int nth_fd = -1;
+
+static bool open_nth(void)
+{
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	return nth_fd >= 0;
+}
 
 /* Arm fail-nth for the Nth fault point from now. */
 static bool arm(unsigned int n)
@@ -115,10 +125,37 @@ static bool unload(const char *mod)
 	return false;
 }
 
-static void load_sweep(const char *mod)
+/*
+ * "ENOMEM 140, EINVAL 1": how often each errno ended a load. The kernel
+ * picks it (the driver core answers EINVAL when it cannot link a driver
+ * to its module, for one), so any errno is a clean failure as long as
+ * nothing of the module is left.
+ */
+static void errno_counts(const unsigned int *count, char *buf, size_t size)
 {
-	char ko[256];
-	unsigned int n, points = 0, loaded = 0;
+	size_t len = 0;
+	int e;
+
+	buf[0] = '\0';
+	for (e = 1; e < 256 && len < size; e++)
+		if (count[e])
+			len += (size_t)snprintf(buf + len, size - len, "%s%s %u",
+						len ? ", " : "", ktap_errname(e),
+						count[e]);
+}
+
+/* One module's load sweep, run by one of the LOADERS threads. */
+struct load_job {
+	const char *mod;
+	bool ok;
+	char result[256];
+};
+
+static void load_sweep(struct load_job *job)
+{
+	const char *mod = job->mod;
+	char ko[256], errs[128];
+	unsigned int n, points = 0, loaded = 0, count[256] = { 0 };
 	bool ok = unload(mod);
 	int fd = -1;
 	long left, r;
@@ -156,11 +193,11 @@ static void load_sweep(const char *mod)
 		if (!r) {
 			loaded++;
 			ok = unload(mod);
-		} else if (err != ENOMEM) {
-			diag("%s: fault point %u: finit_module failed with %s, not ENOMEM",
-			     mod, n, ktap_errname(err));
+		} else if (err <= 0 || err >= 256) {
+			diag("%s: fault point %u: finit_module failed with errno %d",
+			     mod, n, err);
 			ok = false;
-		} else if (mmp_module_loaded(mod)) {
+		} else if (count[err]++, mmp_module_loaded(mod)) {
 			diag("%s: fault point %u: failed load left /sys/module/%s",
 			     mod, n, mod);
 			ok = false;
@@ -171,9 +208,55 @@ static void load_sweep(const char *mod)
 		ok = false;
 	}
 	/* The sweep ends with a clean load; make sure of it either way. */
-	ok = mmp_ensure_loaded(dir, mod) && ok;
-	ktap_result(ok, "load %s: %u fault points, %u failed with ENOMEM leaving nothing, %u loaded and unloaded",
-		    mod, points, points - loaded, loaded);
+	job->ok = mmp_ensure_loaded(dir, mod) && ok;
+	errno_counts(count, errs, sizeof(errs));
+	snprintf(job->result, sizeof(job->result),
+		 "load %s: %u fault points: %u failed (%s) leaving nothing, %u loaded and unloaded",
+		 mod, points, points - loaded, errs[0] ? errs : "none", loaded);
+}
+
+/*
+ * The load sweeps take most of the time under TCG; modules are
+ * independent, so LOADERS threads share them out.
+ */
+#define LOADERS 2
+static struct load_job jobs[32];
+static atomic_size_t next_job;
+static size_t njobs;
+
+static void *loader(void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	if (!open_nth())
+		return NULL;
+	while ((i = atomic_fetch_add(&next_job, 1)) < njobs)
+		load_sweep(&jobs[i]);
+	close(nth_fd);
+	return NULL;
+}
+
+static void load_sweeps(const char **mods, size_t nmods)
+{
+	pthread_t t[LOADERS];
+	int started = 0, i;
+	size_t j;
+
+	njobs = nmods;
+	for (j = 0; j < nmods; j++)
+		jobs[j] = (struct load_job){ .mod = mods[j] };
+	for (i = 0; i < LOADERS; i++)
+		if (!pthread_create(&t[started], NULL, loader, NULL))
+			started++;
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	for (j = 0; j < nmods; j++) {
+		if (!jobs[j].result[0])
+			snprintf(jobs[j].result, sizeof(jobs[j].result),
+				 "load %s: no sweep ran", jobs[j].mod);
+		ktap_result(jobs[j].ok, "%s", jobs[j].result);
+	}
 }
 
 /* A guarded read of the first word of @p. */
@@ -186,9 +269,9 @@ static bool reads(const char *what, void *p)
 
 static void mmap_sweep(struct mmp_dev *d)
 {
+	bool ok = mmp_dev_setup(d);
 	size_t len = d->pages * (size_t)sysconf(_SC_PAGESIZE);
 	unsigned int n, points = 0, mapped = 0;
-	bool ok = mmp_dev_setup(d);
 	char what[64];
 
 	for (n = 1; ok && n <= MAX_POINTS; n++) {
@@ -355,8 +438,7 @@ int main(int argc, char **argv)
 	int plan;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	have = nth_fd >= 0 && !access(DBG "/fail_function", F_OK) &&
+	have = open_nth() && !access(DBG "/fail_function", F_OK) &&
 	       !access(DBG "/kmemleak", F_OK);
 	plan = have ? 1 + (int)nmods + (int)mmp_ndevs + 2 + 1 : 1;
 	if (!mmp_test_start_opts(argc, argv, "mmp_faultinject_test", plan, &ko,
@@ -369,8 +451,7 @@ int main(int argc, char **argv)
 	}
 	ktap_result(knobs_set(), "failslab and fail_page_alloc set up for GFP_KERNEL, quietly");
 	kmsg_note("on");
-	for (i = 0; i < nmods; i++)
-		load_sweep(mods[i]);
+	load_sweeps(mods, nmods);
 	for (i = 0; i < mmp_ndevs; i++)
 		mmap_sweep(&mmp_devs[i]);
 	mapped_injection();
