@@ -5,15 +5,18 @@
  *
  * fail-nth sweeps: /proc/thread-self/fail-nth makes the Nth slab or page
  * allocation of this thread fail. For N = 1, 2, ... until the call under
- * test no longer reaches an Nth allocation:
+ * test no longer reaches an Nth allocation (for module loads only those
+ * made from module code count, through the stack trace filter: the
+ * loader's own are the same for every module):
  *  - module load: finit_module() of each module must fail (with the errno
  *    the kernel picks: ENOMEM mostly, EINVAL from the driver core) and
  *    leave no /sys/module entry, or load (the failure was absorbed) and
  *    unload again;
- *  - mmap: mmap() of each device node must fail with ENOMEM or give a map
- *    that reads; either way no VMA of the node is left afterwards and the
- *    module's reference count (and mmp_refcount's count of live VMAs) is
- *    back at its baseline.
+ *  - mmap: mmap() of each device node must fail (ENOMEM mostly; the kernel
+ *    answers EINVAL when PFN tracking cannot allocate, ENOSPC when shmem
+ *    cannot) or give a map that reads; either way no VMA of the node is
+ *    left afterwards and the module's reference count (and mmp_refcount's
+ *    count of live VMAs) is back at its baseline.
  * fail_function: mmp_refcount's ->mapped() (marked ALLOW_ERROR_INJECTION)
  * made to fail: mmap() fails with its error, no VMA and no reference are
  * left, ->close() ran for the VMA on the native path, and mapping works
@@ -98,6 +101,50 @@ static bool knobs_set(void)
 		    !mmp_sysfs_write(knobs[i].path, knobs[i].val))
 			return false;
 	return true;
+}
+
+/*
+ * The stack trace filter of both fault types: fail only allocations with a
+ * caller in [@start, @end). [0, ULONG_MAX) is everything (no stack walk).
+ */
+static bool set_filter(unsigned long start, unsigned long end)
+{
+	const char *attrs[] = { DBG "/failslab", DBG "/fail_page_alloc" };
+	char path[128], val[32];
+	size_t i;
+	bool ok = true;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/require-start", attrs[i]);
+		snprintf(val, sizeof(val), "%#lx", start);
+		ok = mmp_sysfs_write(path, val) && ok;
+		snprintf(path, sizeof(path), "%s/require-end", attrs[i]);
+		snprintf(val, sizeof(val), "%#lx", end);
+		ok = mmp_sysfs_write(path, val) && ok;
+		snprintf(path, sizeof(path), "%s/stacktrace-depth", attrs[i]);
+		ok = mmp_sysfs_write(path, "32") && ok;
+	}
+	return ok;
+}
+
+/*
+ * Where module code lives: above the kernel image (its _end symbol), so
+ * that a caller at or above it is module code. 0 if unknown.
+ */
+static unsigned long kernel_end(void)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	unsigned long addr, end = 0;
+	char type, name[256];
+
+	while (f && fscanf(f, "%lx %c %255s%*[^\n]", &addr, &type, name) == 3)
+		if (!strcmp(name, "_end")) {
+			end = addr;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return end;
 }
 
 static void knobs_restore(void)
@@ -211,7 +258,7 @@ static void load_sweep(struct load_job *job)
 	job->ok = mmp_ensure_loaded(dir, mod) && ok;
 	errno_counts(count, errs, sizeof(errs));
 	snprintf(job->result, sizeof(job->result),
-		 "load %s: %u fault points: %u failed (%s) leaving nothing, %u loaded and unloaded",
+		 "load %s: %u fault points in module code: %u failed (%s) leaving nothing, %u loaded and unloaded",
 		 mod, points, points - loaded, errs[0] ? errs : "none", loaded);
 }
 
@@ -239,10 +286,22 @@ static void *loader(void *arg)
 
 static void load_sweeps(const char **mods, size_t nmods)
 {
+	unsigned long end = kernel_end();
 	pthread_t t[LOADERS];
 	int started = 0, i;
 	size_t j;
 
+	/*
+	 * The loader's own allocations are the same for every module and not
+	 * the drivers' business: only those made from module code (init,
+	 * probe and what they call) fail.
+	 */
+	if (!end || !set_filter(end, ~0UL)) {
+		for (j = 0; j < nmods; j++)
+			ktap_result(false, "load %s: cannot restrict fault injection to module code (_end %#lx)",
+				    mods[j], end);
+		return;
+	}
 	njobs = nmods;
 	for (j = 0; j < nmods; j++)
 		jobs[j] = (struct load_job){ .mod = mods[j] };
@@ -251,6 +310,7 @@ static void load_sweeps(const char **mods, size_t nmods)
 			started++;
 	for (i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
+	set_filter(0, ~0UL);
 	for (j = 0; j < nmods; j++) {
 		if (!jobs[j].result[0])
 			snprintf(jobs[j].result, sizeof(jobs[j].result),
@@ -271,8 +331,8 @@ static void mmap_sweep(struct mmp_dev *d)
 {
 	bool ok = mmp_dev_setup(d);
 	size_t len = d->pages * (size_t)sysconf(_SC_PAGESIZE);
-	unsigned int n, points = 0, mapped = 0;
-	char what[64];
+	unsigned int n, points = 0, mapped = 0, count[256] = { 0 };
+	char what[64], errs[128];
 
 	for (n = 1; ok && n <= MAX_POINTS; n++) {
 		int fd = mmp_open_dev(d->path, d->oflags), err;
@@ -295,11 +355,12 @@ static void mmap_sweep(struct mmp_dev *d)
 			diag("%s: mmap without injection: %s", what,
 			     ktap_errname(err));
 			ok = false;
-		} else if (p == MAP_FAILED && err != ENOMEM) {
-			diag("%s: mmap failed with %s, not ENOMEM", what,
-			     ktap_errname(err));
+		} else if (p == MAP_FAILED && (err <= 0 || err >= 256)) {
+			diag("%s: mmap failed with errno %d", what, err);
 			ok = false;
-		} else if (p != MAP_FAILED) {
+		} else if (p == MAP_FAILED) {
+			count[err]++;
+		} else {
 			ok = reads(what, p);
 			if (munmap(p, len)) {
 				diag("%s: munmap: %s", what, strerror(errno));
@@ -318,8 +379,10 @@ static void mmap_sweep(struct mmp_dev *d)
 		ok = false;
 	}
 	mmp_dev_teardown(d);
-	ktap_result(ok, "mmap %s: %u fault points, %u failed with ENOMEM, %u gave a working map; no VMA or reference left",
-		    d->name, points, points - mapped, mapped);
+	errno_counts(count, errs, sizeof(errs));
+	ktap_result(ok, "mmap %s: %u fault points: %u failed (%s), %u gave a working map; no VMA or reference left",
+		    d->name, points, points - mapped, errs[0] ? errs : "none",
+		    mapped);
 }
 
 /* mmp_refcount's ->mapped() through fail_function: 2 results. */
