@@ -61,12 +61,16 @@ DIST := $(BUILD)/dist/$(DKMS_NAME)-$(DKMS_VERSION)
 
 dist:
 	rm -rf $(DIST) && mkdir -p $(DIST)
-	cp --parents $(DIST_FILES) $(DIST)/
+	cp -p --parents $(DIST_FILES) $(DIST)/
 
 # For the running kernel unless KVER is given; replaces an earlier copy.
 KVER ?= $(shell uname -r)
-dkms-install: dist
-	scripts/dkms-install $(DIST) $(KVER)
+# Staged in a temporary directory: run as root, it must leave nothing in
+# build/ that a later `make modules` as a user could not overwrite.
+dkms-install:
+	@tmp=$$(mktemp -d) && \
+	$(MAKE) --no-print-directory -s dist DIST=$$tmp/src && \
+	scripts/dkms-install $$tmp/src $(KVER); rc=$$?; rm -rf "$$tmp"; exit $$rc
 
 dkms-remove:
 	scripts/dkms-install --remove .

@@ -66,7 +66,7 @@
  *  - Stacked on itself, a lookup holds an upper directory's i_rwsem while
  *    it takes the lower one's, of the same filesystem type: give each
  *    stacking depth its own lockdep class, or lockdep reports recursive
- *    locking (the debug lane did, before this was done).
+ *    locking.
  *  - Run lower calls with the file's credentials (backing_file_ctx).
  *  - Never expose lower automount points: the VFS would call a
  *    ->d_automount we do not have.
@@ -173,7 +173,8 @@ static void mmp_stackfs_set_lock_class(struct inode *inode)
 {
 	static struct lock_class_key dir_keys[FILESYSTEM_MAX_STACK_DEPTH];
 	static struct lock_class_key keys[FILESYSTEM_MAX_STACK_DEPTH];
-	int depth = inode->i_sb->s_stack_depth - 1; /* 1..MAX, checked */
+	/* s_stack_depth is 1..FILESYSTEM_MAX_STACK_DEPTH: fill_super checks */
+	int depth = inode->i_sb->s_stack_depth - 1;
 
 	/* Before unlock_new_inode(), which keeps a class already chosen. */
 	if (S_ISDIR(inode->i_mode))

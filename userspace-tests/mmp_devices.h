@@ -53,9 +53,9 @@ long mmp_module_refcnt(const char *mod);
 bool mmp_ensure_loaded(const char *dir, const char *mod);
 
 /*
- * Bad lines (BUG, WARNING, KASAN, ...) the kernel logged since @since
- * (a byte offset returned by mmp_kmsg_mark()): their count, the first
- * copied to @first.
+ * Bad lines (BUG, WARNING, KASAN, ...) the kernel logged after record
+ * @since (the /dev/kmsg sequence number mmp_kmsg_mark() returned): their
+ * count, the first copied to @first; -1 if /dev/kmsg cannot be read.
  */
 size_t mmp_kmsg_mark(void);
 int mmp_kmsg_bad_since(size_t since, char *first, size_t size);

@@ -297,6 +297,7 @@ static void load_sweeps(const char **mods, size_t nmods)
 	 * probe and what they call) fail.
 	 */
 	if (!end || !set_filter(end, ~0UL)) {
+		set_filter(0, ~0UL);
 		for (j = 0; j < nmods; j++)
 			ktap_result(false, "load %s: cannot restrict fault injection to module code (_end %#lx)",
 				    mods[j], end);
@@ -351,6 +352,8 @@ static void mmap_sweep(struct mmp_dev *d)
 		if (!ok || left < 0) {
 			diag("%s: fail-nth not usable", what);
 			ok = false;
+			if (p != MAP_FAILED)
+				munmap(p, len);
 		} else if (left > 0 && p == MAP_FAILED) {
 			diag("%s: mmap without injection: %s", what,
 			     ktap_errname(err));

@@ -9,7 +9,8 @@
  * thread forks a child that reads the map it inherited. Every call must
  * succeed. Afterwards no VMA of the node is left, the module's reference
  * count (and mmp_refcount's live VMA count) is back at its baseline and the
- * kernel logged no BUG, WARNING, KASAN, lockdep, refcount or kmemleak line.
+ * kernel logged no BUG, WARNING, KASAN, lockdep or refcount line (kmemleak
+ * scans run at the end of the VM run: scripts/vm-init).
  *
  * Then each module goes through -c unload/load cycles (the PCI drivers
  * unbind and probe their devices each time), with the same log check.
