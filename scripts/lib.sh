@@ -187,6 +187,17 @@ mmp_kernel_signs() {
 	mmp_in_chroot "$1" grep -q '^CONFIG_MODULE_SIG_HASH=' "/lib/modules/$2/build/.config"
 }
 
+# mmp_cat_module FILE: a kernel module's contents on stdout, decompressed
+# whether the file is .ko, .ko.xz, .ko.zst or .ko.gz.
+mmp_cat_module() {
+	case "$1" in
+	*.xz) xz -dc "$1" ;;
+	*.zst) zstd -qdc "$1" ;;
+	*.gz) gzip -dc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
 # Read KEY from a key=value file.
 info_get() {
 	sed -n "s/^$2=//p" "$1" | head -n 1
