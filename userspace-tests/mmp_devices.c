@@ -120,16 +120,16 @@ static bool pci_attr(const char *bdf, const char *attr, const char *val)
 
 static bool uio_setup(struct mmp_dev *d)
 {
-	char path[128], drv[128];
+	char path[128];
 	struct dirent *e;
 	DIR *dir;
 	int n = -1;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", uio_bdf);
 	if (!mmp_bound_to(uio_bdf, "mmp_uio")) {
-		ssize_t len = readlink(path, drv, sizeof(drv) - 1);
-
-		if (len > 0 && !pci_attr(uio_bdf, "driver/unbind", uio_bdf))
+		/* Bound to another driver (mmp_ioremap): take it from it. */
+		if (!access(path, F_OK) &&
+		    !pci_attr(uio_bdf, "driver/unbind", uio_bdf))
 			return false;
 		if (!pci_attr(uio_bdf, "driver_override", "mmp_uio") ||
 		    !mmp_sysfs_write("/sys/bus/pci/drivers_probe", uio_bdf))

@@ -473,23 +473,6 @@ static void kmemleak_check(void)
 		    leaks);
 }
 
-/*
- * A note in the kernel log around the sweeps: the harness accepts
- * allocation failure reports (warn_alloc()) between the two.
- */
-static void kmsg_note(const char *what)
-{
-	char buf[128];
-	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC), len;
-
-	len = snprintf(buf, sizeof(buf), "mmp_faultinject_test: fault injection %s\n",
-		       what);
-	if (fd < 0 || write(fd, buf, (size_t)len) != len)
-		diag("cannot write to /dev/kmsg: %s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
 static bool parse_opt(int c, const char *arg)
 {
 	dir = arg;
@@ -516,12 +499,10 @@ int main(int argc, char **argv)
 		return ktap_finish();
 	}
 	ktap_result(knobs_set(), "failslab and fail_page_alloc set up for GFP_KERNEL, quietly");
-	kmsg_note("on");
 	load_sweeps(mods, nmods);
 	for (i = 0; i < mmp_ndevs; i++)
 		mmap_sweep(&mmp_devs[i]);
 	mapped_injection();
-	kmsg_note("off");
 	knobs_restore();
 	kmemleak_check();
 	return ktap_finish();

@@ -222,22 +222,15 @@ static bool parse_opt(int c, const char *arg)
 	char *end;
 	long v = strtol(arg, &end, 10);
 
-	if (*end || v <= 0)
+	if (c == 'd')
+		dir = arg;
+	else if (*end || v <= 0)
 		return false;
-	if (c == 't')
+	else if (c == 't')
 		run_ms = v;
-	else if (c == 'c')
+	else
 		cycles = (int)v;
 	return true;
-}
-
-static bool parse_dir_or_number(int c, const char *arg)
-{
-	if (c == 'd') {
-		dir = arg;
-		return true;
-	}
-	return parse_opt(c, arg);
 }
 
 int main(int argc, char **argv)
@@ -249,7 +242,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	page = mmp_test_start_opts(argc, argv, "mmp_stress_test",
 				   (int)(mmp_ndevs + nmods), &ko, &no_module,
-				   "d:t:c:", parse_dir_or_number,
+				   "d:t:c:", parse_opt,
 				   "[-d module-dir] [-t ms] [-c cycles]");
 	if (!page)
 		return 2;
