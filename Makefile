@@ -8,6 +8,7 @@
 #                  make dkms-remove        make deb  (the -dkms package)
 # QEMU harness:    make check [KERNELS="7.3 6.1"]    make demo   make shell
 #                  make matrix [MATRIX_KERNELS=all]  (kernel x driver table)
+#                  make bench [BENCH_KERNEL=7.3]     (cost of each pattern)
 #
 # Kbuild lists the modules; this file only drives the builds.
 
@@ -23,7 +24,7 @@ TESTS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,\
 	   $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c)))
 
 .PHONY: all modules modules_install clean tests check demo shell deps matrix \
-	sign dist dkms-install dkms-remove deb
+	bench sign dist dkms-install dkms-remove deb
 
 all: modules
 
@@ -101,6 +102,13 @@ matrix: deps
 	rm -f $(BUILD)/results/series-*
 	-scripts/check --mode check $(MATRIX_KERNELS)
 	scripts/matrix $(filter-out all,$(MATRIX_KERNELS))
+
+# mmp_bench in one boot of one kernel series: the results file goes to
+# build/bench/ (latest.md), compared with the previous run's.
+BENCH_KERNEL ?= 7.3
+bench: deps
+	$(MAKE) tests
+	scripts/check --mode bench $(BENCH_KERNEL)
 
 # demo and shell boot one kernel: the last of KERNELS, 7.3 for "all".
 ONE_KERNEL = $(if $(filter all,$(KERNELS)),7.3,$(lastword $(KERNELS)))

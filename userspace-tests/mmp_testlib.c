@@ -79,6 +79,12 @@ size_t mmp_test_start(int argc, char **argv, const char *name, int plan,
 				   NULL, "");
 }
 
+size_t mmp_page_init(void)
+{
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	return page;
+}
+
 size_t mmp_test_start_opts(int argc, char **argv, const char *name, int plan,
 			   const char **ko, bool *no_module, const char *opts,
 			   bool (*opt)(int c, const char *arg),
@@ -109,7 +115,7 @@ size_t mmp_test_start_opts(int argc, char **argv, const char *name, int plan,
 		return 0;
 	}
 
-	page = (size_t)sysconf(_SC_PAGESIZE);
+	mmp_page_init();
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);

@@ -44,6 +44,12 @@ size_t mmp_test_start_opts(int argc, char **argv, const char *name, int plan,
 			   bool (*opt)(int c, const char *arg),
 			   const char *usage);
 
+/*
+ * The page size, which the library needs before any mapping helper runs;
+ * mmp_test_start*() call it. For programs that print no KTAP (mmp_bench).
+ */
+size_t mmp_page_init(void);
+
 /* Record a result, or a SKIP when @skip gives a reason. */
 void mmp_report(const char *skip, bool ok, const char *fmt, ...)
 	KTAP_PRINTF(3, 4);
