@@ -9,6 +9,8 @@
 # QEMU harness:    make check [KERNELS="7.3 6.1"]    make demo   make shell
 #                  make matrix [MATRIX_KERNELS=all]  (kernel x driver table)
 #                  make bench [BENCH_KERNEL=7.3]     (cost of each pattern)
+#                  make lint [KERNELS=...]  (checkpatch, clang-format, W=1,
+#                                            sparse, shellcheck; in make check)
 #
 # Kbuild lists the modules; this file only drives the builds.
 
@@ -24,7 +26,7 @@ TESTS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,\
 	   $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c)))
 
 .PHONY: all modules modules_install clean tests check demo shell deps matrix \
-	bench sign dist dkms-install dkms-remove deb
+	bench lint sign dist dkms-install dkms-remove deb
 
 all: modules
 
@@ -102,6 +104,11 @@ matrix: deps
 	rm -f $(BUILD)/results/series-*
 	-scripts/check --mode check $(MATRIX_KERNELS)
 	scripts/matrix $(filter-out all,$(MATRIX_KERNELS))
+
+# The code-quality gate alone (make check runs it too): the static checks,
+# then a W=1 and sparse build against each kernel of KERNELS.
+lint: deps
+	scripts/lint $(KERNELS)
 
 # mmp_bench in one boot of one kernel series: the results file goes to
 # build/bench/ (latest.md), compared with the previous run's.
