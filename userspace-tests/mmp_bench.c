@@ -284,6 +284,51 @@ static void ratio(const char *key, const struct item *num,
 	printf("| %s | %.3g | %s |\n", key, r[reps / 2], what);
 }
 
+static void ratio_table(const char *title)
+{
+	printf("\n### Ratios: %s\n\n| ratio | value | meaning |\n|---|---:|---|\n",
+	       title);
+}
+
+/*
+ * "KIND <item> / <den>" for items[from, n) over @den; @fmt, with the
+ * item's name for its %s, says what the ratio compares.
+ */
+static void ratios_over(const char *kind, const struct item *items,
+			size_t from, size_t n, const struct item *den,
+			const char *fmt)
+{
+	char key[96], what[192];
+	size_t i;
+
+	for (i = from; i < n; i++) {
+		snprintf(key, sizeof(key), "%s %s / %s", kind, items[i].name,
+			 den->name);
+		snprintf(what, sizeof(what), fmt, items[i].name);
+		ratio(key, &items[i], den, what);
+	}
+}
+
+/* The native node over its legacy twin. */
+static void ratio_twins(const char *kind, struct item *items, size_t n)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s pfn_remap / pfn_remap legacy", kind);
+	ratio(key, find(items, n, "pfn_remap"),
+	      find(items, n, "pfn_remap legacy"),
+	      "native mmap_prepare over the legacy ->mmap twin");
+}
+
+static void close_items(const struct item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (items[i].fd >= 0)
+			close(items[i].fd);
+}
+
 static bool open_node(struct item *it, struct mmp_dev *d)
 {
 	it->d = d;
@@ -352,25 +397,12 @@ static bool bench_calls(void)
 			printf("%s %s %.0f", i ? "," : "", items[i].name,
 			       1e9 / items[i].median);
 		printf(".\n");
-		printf("\n### Ratios: mmap+munmap\n\n| ratio | value | meaning |\n|---|---:|---|\n");
-		for (i = 1; i < n; i++) {
-			char key[96], what[160];
-
-			snprintf(key, sizeof(key), "call %s / anon",
-				 items[i].name);
-			snprintf(what, sizeof(what),
-				 "time of mmap+munmap of 16 pages of the %s node over anonymous memory",
-				 items[i].name);
-			ratio(key, &items[i], &items[0], what);
-		}
-		ratio("call pfn_remap / pfn_remap legacy",
-		      find(items, n, "pfn_remap"),
-		      find(items, n, "pfn_remap legacy"),
-		      "native mmap_prepare over the legacy ->mmap twin");
+		ratio_table("mmap+munmap");
+		ratios_over("call", items, 1, n, &items[0],
+			    "time of mmap+munmap of 16 pages of the %s node over anonymous memory");
+		ratio_twins("call", items, n);
 	}
-	for (i = 0; i < n; i++)
-		if (items[i].fd >= 0)
-			close(items[i].fd);
+	close_items(items, n);
 	return ok;
 }
 
@@ -412,34 +444,15 @@ static bool bench_pages(void)
 	for (i = 2; ok && i < n; i++)
 		ok = op_touch(&items[i]) && stamps_landed(&items[i]);
 	if (ok) {
-		struct item *pop = &items[0], *dem = &items[1];
-
 		print_raw("map and first touch (page)", items, n);
-		printf("\n### Ratios: map and first touch, per page\n\n| ratio | value | meaning |\n|---|---:|---|\n");
-		for (i = 2; i < n; i++) {
-			char key[96], what[160];
-
-			snprintf(key, sizeof(key), "page %s / anon populate",
-				 items[i].name);
-			snprintf(what, sizeof(what),
-				 "%s over anonymous memory prefaulted with MAP_POPULATE",
-				 items[i].name);
-			ratio(key, &items[i], pop, what);
-			snprintf(key, sizeof(key), "page %s / anon demand",
-				 items[i].name);
-			snprintf(what, sizeof(what),
-				 "%s over anonymous memory faulted in by the stores",
-				 items[i].name);
-			ratio(key, &items[i], dem, what);
-		}
-		ratio("page pfn_remap / pfn_remap legacy",
-		      find(items, n, "pfn_remap"),
-		      find(items, n, "pfn_remap legacy"),
-		      "native mmap_prepare over the legacy ->mmap twin");
+		ratio_table("map and first touch, per page");
+		ratios_over("page", items, 2, n, &items[0],
+			    "%s over anonymous memory prefaulted with MAP_POPULATE");
+		ratios_over("page", items, 2, n, &items[1],
+			    "%s over anonymous memory faulted in by the stores");
+		ratio_twins("page", items, n);
 	}
-	for (i = 0; i < n; i++)
-		if (items[i].fd >= 0)
-			close(items[i].fd);
+	close_items(items, n);
 	return ok;
 }
 
@@ -546,7 +559,7 @@ static bool bench_uring(void)
 		print_raw("io_uring O_DIRECT (uring)", items, 4);
 		printf("\nMiB/s (median): anon %.1f, kernel_pages %.1f.\n",
 		       1e9 / items[0].median, 1e9 / items[1].median);
-		printf("\n### Ratios: io_uring\n\n| ratio | value | meaning |\n|---|---:|---|\n");
+		ratio_table("io_uring");
 		ratio("uring read kernel_pages / anon", &items[1], &items[0],
 		      "time per MiB of O_DIRECT READ_FIXED into the map_kernel_pages mapping over an anonymous buffer");
 		ratio("uring register kernel_pages / anon", &items[3],
