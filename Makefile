@@ -26,7 +26,7 @@ TESTS := $(patsubst userspace-tests/%.c,$(BUILD)/tests/%,\
 	   $(filter-out $(TEST_LIB),$(wildcard userspace-tests/*.c)))
 
 .PHONY: all modules modules_install clean tests check demo shell deps matrix \
-	bench lint sign dist dkms-install dkms-remove deb
+	bench lint lint-userspace sign dist dkms-install dkms-remove deb
 
 all: modules
 
@@ -84,6 +84,14 @@ deb: dist
 	scripts/build-deb $(DIST) $(BUILD)/deb
 
 tests: $(TESTS)
+
+# Every userspace source (or LINT_C) compiled once with the test flags,
+# nothing kept (scripts/lint; the warnings are the compiler's, linking adds
+# none).
+LINT_C ?= $(wildcard userspace-tests/*.c)
+lint-userspace:
+	@for f in $(LINT_C); do \
+		$(CC) $(TEST_CFLAGS) -Iuserspace-tests -c -o /dev/null $$f || exit 1; done
 
 $(BUILD)/tests/%: userspace-tests/%.c $(TEST_LIB) $(TEST_LIB:.c=.h)
 	@mkdir -p $(@D)
