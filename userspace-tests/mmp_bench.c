@@ -47,7 +47,7 @@
 #define URING_FILE "/tmp/mmp-bench-odirect"
 #define MAX_REPS 101
 
-static int reps = 31;
+static int reps = 51;
 static long batch_ms = 30;
 static size_t page;
 
