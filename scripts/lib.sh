@@ -198,6 +198,21 @@ mmp_cat_module() {
 	esac
 }
 
+# mmp_expand_series SERIES...: the series named, "all" expanded, one per
+# line; dies on an unknown one (callers: series=$(...) || exit).
+mmp_expand_series() {
+	local s
+	for s in "$@"; do
+		if [ "$s" = all ]; then
+			tr ' ' '\n' <<<"$MMP_ALL_SERIES"
+		else
+			mmp_series_distros "$s" >/dev/null ||
+				die "unknown kernel series '$s' (known: $MMP_ALL_SERIES, all)"
+			echo "$s"
+		fi
+	done
+}
+
 # Read KEY from a key=value file.
 info_get() {
 	sed -n "s/^$2=//p" "$1" | head -n 1
